@@ -1,0 +1,280 @@
+//! `cryptolens bench`: the write path against a raw-INSERT baseline, and
+//! projector replay throughput, measured in one run on one scratch
+//! database (created next to `DATABASE_URL`'s and dropped afterwards).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use commands::Metadata;
+use commands::store::Repository;
+use domain::account::{Account, AccountCommand, AccountId, Email, Username};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::postgres::{self, PgStores};
+use crate::projector::batch;
+use crate::read_models::accounts::AccountsProjection;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Seconds per measurement (each concurrency level, each side).
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Events in the log for the replay measurement (at least this many).
+    #[arg(long, default_value_t = 200_000)]
+    pub replay_events: u64,
+    /// Concurrency levels of the write measurement.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub writers: Vec<usize>,
+    /// Keep the scratch database afterwards.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+struct Sample {
+    ops: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Sample {
+    fn per_second(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        self.latencies[index.min(self.latencies.len() - 1)]
+    }
+}
+
+async fn measure<F, Fut>(writers: usize, seconds: u64, op: F) -> anyhow::Result<Sample>
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let op = Arc::new(op);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for writer in 0..writers {
+        let op = Arc::clone(&op);
+        handles.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                op(writer, n).await?;
+                latencies.push(t.elapsed());
+                n += 1;
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for handle in handles {
+        latencies.extend(handle.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    Ok(Sample {
+        ops: latencies.len(),
+        elapsed,
+        latencies,
+    })
+}
+
+fn register(id: Uuid) -> anyhow::Result<AccountCommand> {
+    let short = id.simple().to_string();
+    Ok(AccountCommand::Register {
+        account_id: AccountId::from_uuid(id),
+        email: Email::parse(&format!("{short}@bench.example"))?,
+        username: Username::parse(&format!("b{}", &short[..20]))?,
+        // A cheap command: the hash is precomputed, nothing is hashed.
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hzYWx0$YmVuY2hoYXNo".to_owned(),
+        now: OffsetDateTime::now_utc(),
+    })
+}
+
+const SEED_EVENTS: &str = r#"
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT 'account', md5('bench' || a)::uuid::text, s,
+       CASE WHEN s = 1 THEN 'AccountRegistered' WHEN s % 3 = 0 THEN 'LoginFailed' ELSE 'LoginSucceeded' END,
+       '1.0',
+       CASE WHEN s = 1 THEN jsonb_build_object('AccountRegistered', jsonb_build_object(
+                'account_id', md5('bench' || a)::uuid, 'email', 'seed' || a || '@bench.example',
+                'username', 'seed' || a, 'password_hash', 'x', 'registered_at', '2026-01-01T00:00:00Z'))
+            WHEN s % 3 = 0 THEN jsonb_build_object('LoginFailed', jsonb_build_object(
+                'at', '2026-01-02T00:00:00Z', 'client_ip', '192.0.2.1', 'consecutive_failures', 1))
+            ELSE jsonb_build_object('LoginSucceeded', jsonb_build_object(
+                'at', '2026-01-02T00:00:00Z', 'client_ip', '192.0.2.1')) END,
+       '{"actor":"system:bench"}'::jsonb
+  FROM generate_series($1::int, $2::int) AS a, generate_series(1, 10) AS s"#;
+
+pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
+    let base: PgConnectOptions = config.database_url.parse().context("DATABASE_URL")?;
+    let scratch = format!("cryptolens_bench_{}", std::process::id());
+    let mut admin = base
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to create the scratch database")?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch}"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {scratch}"))
+        .execute(&mut admin)
+        .await
+        .context("creating the scratch database (needs CREATEDB)")?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(40)
+        .connect_with(base.clone().database(&scratch))
+        .await?;
+    let result = bench(&pool, &args).await;
+    pool.close().await;
+    if !args.keep {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
+    }
+    result
+}
+
+async fn bench(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
+    postgres::migrate(pool).await?;
+    sqlx::query("CREATE TABLE bench_inserts (LIKE events INCLUDING ALL)")
+        .execute(pool)
+        .await?;
+    let version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(pool)
+        .await?;
+    let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(pool).await?;
+    let sync_commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(pool)
+        .await?;
+    println!(
+        "machine: {} cores, PostgreSQL {version} (fsync={fsync}, synchronous_commit={sync_commit}), {}s per measurement",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        args.seconds
+    );
+    println!();
+    println!(
+        "write path: one Register command per new account (no hashing) vs single-row INSERT transactions"
+    );
+    println!(
+        "{:>8} {:>12} {:>10} {:>10} {:>12} {:>10} {:>10} {:>7}",
+        "writers", "commands/s", "p50 ms", "p99 ms", "inserts/s", "p50 ms", "p99 ms", "ratio"
+    );
+    let repository = Arc::new(Repository::<Account, PgStores>::new(
+        &PgStores::new(pool.clone()),
+        None,
+    ));
+    let payload = serde_json::to_value(domain::account::AccountEvent::LoginSucceeded {
+        at: OffsetDateTime::now_utc(),
+        client_ip: Some("192.0.2.1".into()),
+    })?;
+    let metadata = Metadata::system("bench");
+    let metadata_json = serde_json::to_value(metadata.to_map())?;
+    for &writers in &args.writers {
+        let insert_pool = pool.clone();
+        let (p, m) = (payload.clone(), metadata_json.clone());
+        let baseline = measure(writers, args.seconds, move |writer, n| {
+            let (pool, p, m) = (insert_pool.clone(), p.clone(), m.clone());
+            async move {
+                sqlx::query(
+                    "INSERT INTO bench_inserts (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                     VALUES ('account', $1, 1, 'AccountRegistered', '1.0', $2, $3)",
+                )
+                .bind(format!("{writer}-{n}-{}", Uuid::now_v7()))
+                .bind(p)
+                .bind(m)
+                .execute(&pool)
+                .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let repo = Arc::clone(&repository);
+        let meta = metadata.clone();
+        let commands = measure(writers, args.seconds, move |_, _| {
+            let (repo, meta) = (Arc::clone(&repo), meta.clone());
+            async move {
+                let id = Uuid::now_v7();
+                repo.execute(&id.to_string(), register(id)?, &meta)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            }
+        })
+        .await?;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{:>8} {:>12.0} {:>10.2} {:>10.2} {:>12.0} {:>10.2} {:>10.2} {:>7.2}",
+            writers,
+            commands.per_second(),
+            ms(commands.percentile(0.5)),
+            ms(commands.percentile(0.99)),
+            baseline.per_second(),
+            ms(baseline.percentile(0.5)),
+            ms(baseline.percentile(0.99)),
+            commands.per_second() / baseline.per_second()
+        );
+    }
+
+    println!();
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(pool)
+        .await?;
+    let wanted = i64::try_from(args.replay_events).unwrap_or(i64::MAX);
+    let accounts = ((wanted - existing).max(0) + 9) / 10;
+    let seed = ProgressBar::new(u64::try_from(accounts).unwrap_or(0)).with_style(
+        ProgressStyle::with_template("seeding the log [{bar:40}] {pos}/{len} accounts")?
+            .progress_chars("=> "),
+    );
+    let chunk = 2_000;
+    let mut from = 1;
+    while from <= accounts {
+        let to = (from + chunk - 1).min(accounts);
+        sqlx::query(SEED_EVENTS)
+            .bind(i32::try_from(from)?)
+            .bind(i32::try_from(to)?)
+            .execute(pool)
+            .await?;
+        seed.set_position(u64::try_from(to).unwrap_or(0));
+        from = to + 1;
+    }
+    seed.finish_and_clear();
+    sqlx::query("ANALYZE events").execute(pool).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(pool)
+        .await?;
+    println!(
+        "projector replay of the accounts projection over {total} events (set-based batches, one transaction each)"
+    );
+    println!("{:>8} {:>12} {:>10}", "batch", "events/s", "seconds");
+    let projection = AccountsProjection;
+    for batch_size in [1_000i64, 5_000] {
+        sqlx::query("TRUNCATE accounts_view").execute(pool).await?;
+        sqlx::query("DELETE FROM projection_checkpoints WHERE projection = 'accounts'")
+            .execute(pool)
+            .await?;
+        let started = Instant::now();
+        let read = batch::catch_up(pool, &projection, batch_size).await?;
+        let elapsed = started.elapsed();
+        println!(
+            "{:>8} {:>12.0} {:>10.2}",
+            batch_size,
+            read as f64 / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! `cryptolens events show|tail`.
+
+use std::time::Duration;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::postgres::{self, event_log};
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// An aggregate's full history, in order.
+    Show {
+        /// Aggregate type, e.g. `account` or `unique_claim`.
+        aggregate_type: String,
+        aggregate_id: String,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// All events in global commit order.
+    Tail {
+        /// Start at this global position (inclusive); default: the beginning.
+        #[arg(long, default_value_t = 0)]
+        from: i64,
+        /// Keep waiting for new events.
+        #[arg(long)]
+        follow: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> {
+    let pool = postgres::connect(&config.database_url, 2).await?;
+    match command {
+        EventsCommand::Show {
+            aggregate_type,
+            aggregate_id,
+            json,
+        } => {
+            let history =
+                event_log::aggregate_history(&pool, &aggregate_type, &aggregate_id).await?;
+            if history.is_empty() {
+                anyhow::bail!("no events for {aggregate_type} {aggregate_id}");
+            }
+            for entry in history {
+                if json {
+                    println!("{}", serde_json::to_string(&entry)?);
+                } else {
+                    println!(
+                        "#{:<4} position {:<8} {}  {} v{}",
+                        entry.sequence,
+                        entry.global_position,
+                        entry
+                            .recorded_at
+                            .format(&time::format_description::well_known::Rfc3339)?,
+                        entry.event_type,
+                        entry.event_version
+                    );
+                    println!("      payload  {}", entry.payload);
+                    println!("      metadata {}", entry.metadata);
+                }
+            }
+            Ok(())
+        }
+        EventsCommand::Tail { from, follow, json } => {
+            let mut after = if from > 0 {
+                event_log::position_before(&pool, from)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no event at position {from}"))?
+            } else {
+                event_log::Position::start()
+            };
+            let mut conn = pool.acquire().await?;
+            loop {
+                let rows = event_log::read_after(&mut conn, &after, 1000, None, None).await?;
+                for row in &rows {
+                    let e = &row.event;
+                    if json {
+                        println!(
+                            "{}",
+                            json!({
+                                "global_position": e.global_position,
+                                "transaction_id": row.position.tx,
+                                "recorded_at": e.recorded_at.format(&time::format_description::well_known::Rfc3339)?,
+                                "aggregate_type": e.aggregate_type,
+                                "aggregate_id": e.aggregate_id,
+                                "sequence": e.sequence,
+                                "event_type": e.event_type,
+                                "event_version": e.event_version,
+                                "payload": e.payload,
+                                "metadata": e.metadata,
+                            })
+                        );
+                    } else {
+                        println!(
+                            "{:<8} {}  {}/{}#{}  {} v{}  {}",
+                            e.global_position,
+                            e.recorded_at
+                                .format(&time::format_description::well_known::Rfc3339)?,
+                            e.aggregate_type,
+                            e.aggregate_id,
+                            e.sequence,
+                            e.event_type,
+                            e.event_version,
+                            e.payload
+                        );
+                    }
+                }
+                if let Some(last) = rows.last() {
+                    after = last.position.clone();
+                    continue;
+                }
+                if !follow {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        }
+    }
+}

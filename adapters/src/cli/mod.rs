@@ -1,0 +1,62 @@
+//! The `cryptolens` command line.
+
+mod demo;
+mod events;
+mod projections;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::{app, bench, postgres, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cryptolens",
+    version,
+    about = "CryptoLens: Smart-Money-Concepts pattern detection, event-sourced."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server and every projector in one process (until SIGINT/SIGTERM).
+    Serve,
+    /// Apply the database migrations in migrations/.
+    Migrate,
+    /// Read the event log.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+    /// Inspect, rebuild and verify projections.
+    #[command(subcommand)]
+    Projections(projections::ProjectionsCommand),
+    /// Load demo data (idempotent).
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
+    /// Measure the write path and projector replay against a baseline, on a scratch database.
+    Bench(bench::BenchArgs),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let log_format = match cli.command {
+        Command::Serve => config.log_format,
+        _ => crate::config::LogFormat::Pretty,
+    };
+    telemetry::init_tracing(log_format);
+    match cli.command {
+        Command::Serve => app::serve(config).await,
+        Command::Migrate => {
+            let pool = postgres::connect(&config.database_url, 2).await?;
+            postgres::migrate(&pool).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Events(command) => events::run(&config, command).await,
+        Command::Projections(command) => projections::run(&config, command).await,
+        Command::Demo(command) => demo::run(&config, command).await,
+        Command::Bench(args) => bench::run(&config, args).await,
+    }
+}

@@ -1,0 +1,15 @@
+//! The composition root of CryptoLens: configuration, PostgreSQL (event
+//! store, projector runtime, read models), RabbitMQ, HTTP, telemetry and
+//! the `cryptolens` command line. Everything with I/O lives here; the
+//! domain, use cases and projections it wires together do none.
+
+pub mod app;
+pub mod bench;
+pub mod broker;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod postgres;
+pub mod projector;
+pub mod read_models;
+pub mod telemetry;

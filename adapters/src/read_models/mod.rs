@@ -1,0 +1,4 @@
+//! Read models on PostgreSQL: set-based application of each projection's
+//! row changes, and the queries the API serves from them.
+
+pub mod accounts;
