@@ -12,9 +12,19 @@ async fn main() -> ExitCode {
     let cli = adapters::cli::Cli::parse();
     match adapters::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`cryptolens events tail | head`) is a normal end.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,5 +1,6 @@
 //! `cryptolens events show|tail`.
 
+use std::io::Write;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -34,6 +35,7 @@ pub enum EventsCommand {
 
 pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> {
     let pool = postgres::connect(&config.database_url, 2).await?;
+    let mut out = std::io::stdout().lock();
     match command {
         EventsCommand::Show {
             aggregate_type,
@@ -47,9 +49,10 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
             }
             for entry in history {
                 if json {
-                    println!("{}", serde_json::to_string(&entry)?);
+                    writeln!(out, "{}", serde_json::to_string(&entry)?)?;
                 } else {
-                    println!(
+                    writeln!(
+                        out,
                         "#{:<4} position {:<8} {}  {} v{}",
                         entry.sequence,
                         entry.global_position,
@@ -58,9 +61,9 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
                             .format(&time::format_description::well_known::Rfc3339)?,
                         entry.event_type,
                         entry.event_version
-                    );
-                    println!("      payload  {}", entry.payload);
-                    println!("      metadata {}", entry.metadata);
+                    )?;
+                    writeln!(out, "      payload  {}", entry.payload)?;
+                    writeln!(out, "      metadata {}", entry.metadata)?;
                 }
             }
             Ok(())
@@ -79,7 +82,8 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
                 for row in &rows {
                     let e = &row.event;
                     if json {
-                        println!(
+                        writeln!(
+                            out,
                             "{}",
                             json!({
                                 "global_position": e.global_position,
@@ -93,9 +97,10 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
                                 "payload": e.payload,
                                 "metadata": e.metadata,
                             })
-                        );
+                        )?;
                     } else {
-                        println!(
+                        writeln!(
+                            out,
                             "{:<8} {}  {}/{}#{}  {} v{}  {}",
                             e.global_position,
                             e.recorded_at
@@ -106,7 +111,7 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
                             e.event_type,
                             e.event_version,
                             e.payload
-                        );
+                        )?;
                     }
                 }
                 if let Some(last) = rows.last() {
