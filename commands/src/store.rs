@@ -13,7 +13,8 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use cqrs_es::mem_store::MemStore;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::mem_store::{MemStore, MemStoreAggregateContext};
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query,
 };
@@ -28,10 +29,14 @@ pub trait PureAggregate: Aggregate<Services = ()> + 'static {}
 impl<A: Aggregate<Services = ()> + 'static> PureAggregate for A {}
 
 /// A source of event stores, one per aggregate type.
-pub trait EventStores: Send + Sync + 'static {
+pub trait EventStores: Clone + Send + Sync + 'static {
     type Store<A: PureAggregate>: EventStore<A> + 'static;
 
     fn store<A: PureAggregate>(&self) -> Self::Store<A>;
+
+    /// The context of an aggregate assumed not to exist yet (no events),
+    /// for optimistic creation: committing it conflicts if it does exist.
+    fn fresh<A: PureAggregate>(&self, id: &str) -> <Self::Store<A> as EventStore<A>>::AC;
 }
 
 /// Told after every successful commit (wake-ups, metrics, logs). Never the
@@ -55,12 +60,18 @@ impl<A: PureAggregate> Query<A> for ObserverQuery<A> {
 
 pub struct Repository<A: PureAggregate, S: EventStores> {
     framework: CqrsFramework<A, S::Store<A>>,
-    reader: S::Store<A>,
+    store: S::Store<A>,
+    stores: S,
+    observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl<A: PureAggregate, S: EventStores> Repository<A, S> {
-    pub fn new(stores: &S, observer: Option<Arc<dyn CommitObserver>>) -> Self {
+    pub fn new(stores: &S, observer: Option<Arc<dyn CommitObserver>>) -> Self
+    where
+        S: Clone,
+    {
         let queries: Vec<Box<dyn Query<A>>> = observer
+            .clone()
             .into_iter()
             .map(|observer| {
                 Box::new(ObserverQuery::<A> {
@@ -71,13 +82,15 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
             .collect();
         Self {
             framework: CqrsFramework::new(stores.store::<A>(), queries, ()),
-            reader: stores.store::<A>(),
+            store: stores.store::<A>(),
+            stores: stores.clone(),
+            observer,
         }
     }
 
     /// The aggregate's current state (default when it has no events).
     pub async fn load(&self, id: &str) -> Result<A, CommandError<A::Error>> {
-        let mut context = self.reader.load_aggregate(id).await?;
+        let mut context = self.store.load_aggregate(id).await?;
         Ok(std::mem::take(context.aggregate()))
     }
 
@@ -106,12 +119,50 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
             }
         }
     }
+
+    /// Executes a command that creates the aggregate, without first loading
+    /// it: the command is decided on a fresh aggregate and appended at
+    /// sequence 1. If the aggregate turns out to exist, the append conflicts
+    /// and the command is re-decided on its real history by [`Self::execute`].
+    /// For ids that are new by construction (fresh UUIDs) this saves the
+    /// load's round trip.
+    pub async fn create(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<(), CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
+        let mut context = self.stores.fresh::<A>(id);
+        let sink = EventSink::default();
+        context
+            .aggregate()
+            .handle(command.clone(), &(), &sink)
+            .await
+            .map_err(CommandError::Rejected)?;
+        let events = sink.collect().await;
+        if events.is_empty() {
+            return Ok(());
+        }
+        match self.store.commit(events, context, metadata.to_map()).await {
+            Ok(committed) => {
+                if let Some(observer) = &self.observer {
+                    observer.committed(A::TYPE, id, committed.len());
+                }
+                Ok(())
+            }
+            Err(AggregateError::AggregateConflict) => self.execute(id, command, metadata).await,
+            Err(error) => Err(error.into()),
+        }
+    }
 }
 
 /// In-memory stores for tests: one shared `MemStore` per aggregate type.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct MemStores {
-    stores: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
+    stores: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send>>>>,
 }
 
 /// A handle on one shared in-memory store.
@@ -143,6 +194,14 @@ impl<A: PureAggregate> EventStore<A> for SharedMemStore<A> {
 
 impl EventStores for MemStores {
     type Store<A: PureAggregate> = SharedMemStore<A>;
+
+    fn fresh<A: PureAggregate>(&self, id: &str) -> MemStoreAggregateContext<A> {
+        MemStoreAggregateContext {
+            aggregate_id: id.to_owned(),
+            aggregate: A::default(),
+            current_sequence: 0,
+        }
+    }
 
     fn store<A: PureAggregate>(&self) -> SharedMemStore<A> {
         let mut stores = match self.stores.lock() {
