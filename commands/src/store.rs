@@ -2,7 +2,8 @@
 //!
 //! [`Repository`] wraps a cqrs-es `CqrsFramework` (to execute commands) and
 //! a second handle on the same store (to load state for decisions that need
-//! it before a command exists, such as checking a password). Conflicts on
+//! it before a command exists, such as checking a password, and to create
+//! new aggregates without a load: [`Repository::create`]). Conflicts on
 //! the `(aggregate_type, aggregate_id, sequence)` key are retried a bounded
 //! number of times; each retry reloads the aggregate, so a lost race is
 //! re-decided on the winner's events.
@@ -66,10 +67,7 @@ pub struct Repository<A: PureAggregate, S: EventStores> {
 }
 
 impl<A: PureAggregate, S: EventStores> Repository<A, S> {
-    pub fn new(stores: &S, observer: Option<Arc<dyn CommitObserver>>) -> Self
-    where
-        S: Clone,
-    {
+    pub fn new(stores: &S, observer: Option<Arc<dyn CommitObserver>>) -> Self {
         let queries: Vec<Box<dyn Query<A>>> = observer
             .clone()
             .into_iter()
