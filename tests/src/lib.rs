@@ -16,8 +16,15 @@ pub fn amqp_url() -> String {
 }
 
 /// Configuration for an app on an ephemeral port over `pool`'s database.
+/// Rate limits are raised so ordinary tests never meet them; the rate-limit
+/// tests set the production numbers back with [`test_config_with`].
 pub fn test_config() -> Config {
-    let vars = [
+    test_config_with(&[])
+}
+
+/// [`test_config`] with some variables replaced or added.
+pub fn test_config_with(overrides: &[(&str, &str)]) -> Config {
+    let defaults = [
         (
             "DATABASE_URL",
             "postgres://unused@127.0.0.1/unused".to_owned(),
@@ -27,11 +34,39 @@ pub fn test_config() -> Config {
         ("CRYPTOLENS_CLAIM_KEY", "11".repeat(32)),
         ("CRYPTOLENS_PROJECTOR__POLL_MS", "100".to_owned()),
         ("CRYPTOLENS_SHUTDOWN_TIMEOUT_SECONDS", "10".to_owned()),
+        ("CRYPTOLENS_TOKEN_KEY", "22".repeat(32)),
+        ("CRYPTOLENS_API_KEY_PEPPER", "33".repeat(32)),
+        ("CRYPTOLENS_SEALING_KEYS", format!("k1:{}", "44".repeat(32))),
+        (
+            "CRYPTOLENS_RATE_LIMIT__LOGIN_PER_MINUTE",
+            "10000".to_owned(),
+        ),
+        (
+            "CRYPTOLENS_RATE_LIMIT__REGISTER_PER_HOUR",
+            "10000".to_owned(),
+        ),
+        ("CRYPTOLENS_RATE_LIMIT__EMAIL_PER_HOUR", "10000".to_owned()),
+        ("CRYPTOLENS_RATE_LIMIT__RESET_PER_HOUR", "10000".to_owned()),
+        (
+            "CRYPTOLENS_RATE_LIMIT__DEFAULT_PER_MINUTE",
+            "100000".to_owned(),
+        ),
+        (
+            "CRYPTOLENS_RATE_LIMIT__API_KEY_PER_MINUTE",
+            "100000".to_owned(),
+        ),
     ];
     Config::from_lookup(|name| {
-        vars.iter()
+        overrides
+            .iter()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| (*v).to_owned())
+            .or_else(|| {
+                defaults
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            })
     })
     .unwrap()
 }
@@ -54,12 +89,17 @@ impl TestApp {
 /// Starts the whole application (HTTP, projectors, broker connection) on
 /// port 0 over `pool`.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, test_config(), StartOptions::default()).await
+}
+
+/// Starts the application with `config` and `options` (the pool is set here).
+pub async fn spawn_app_with(pool: PgPool, config: Config, options: StartOptions) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = RunningApp::start(
-        test_config(),
+        config,
         StartOptions {
             pool: Some(pool),
-            ..StartOptions::default()
+            ..options
         },
     )
     .await
@@ -95,4 +135,121 @@ pub async fn count_events(pool: &PgPool) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// The `__Host-cl_session` value a response sets, if any (empty when it clears it).
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("__Host-cl_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// A signed-in browser: its session cookie and the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Browser {
+    pub fn cookie_header(&self) -> String {
+        format!("__Host-cl_session={}", self.cookie)
+    }
+}
+
+impl TestApp {
+    /// Registers an account; returns its id.
+    pub async fn register(&self, email: &str, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/accounts"))
+            .json(&serde_json::json!({"email": email, "username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// POST /api/v1/sessions.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/sessions"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in (no 2FA) and returns the browser state.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Browser {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let cookie = session_cookie(&response).expect("a session cookie");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "signed_in");
+        Browser {
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A GET as `browser`.
+    pub fn get_as(&self, browser: &Browser, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, browser.cookie_header())
+    }
+
+    /// A POST as `browser`, with its CSRF token.
+    pub fn post_as(&self, browser: &Browser, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .header(reqwest::header::COOKIE, browser.cookie_header())
+            .header("x-csrf-token", &browser.csrf)
+    }
+
+    /// Registers and signs in; returns the id and the browser.
+    pub async fn signed_up(
+        &self,
+        email: &str,
+        username: &str,
+        password: &str,
+    ) -> (String, Browser) {
+        let id = self.register(email, username, password).await;
+        (id, self.sign_in(email, password).await)
+    }
+}
+
+/// Events recorded for one aggregate, as (type, payload, metadata), in order.
+pub async fn history(
+    pool: &PgPool,
+    aggregate_type: &str,
+    id: &str,
+) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    sqlx::query_as(
+        "SELECT event_type, payload, metadata FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+    )
+    .bind(aggregate_type)
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// The event types of one account, in order.
+pub async fn account_event_types(pool: &PgPool, id: &str) -> Vec<String> {
+    history(pool, "account", id)
+        .await
+        .into_iter()
+        .map(|(t, _, _)| t)
+        .collect()
 }

@@ -39,6 +39,34 @@ pub enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// The account use cases over PostgreSQL, for commands that act on accounts.
+pub fn account_service(
+    config: &Config,
+    pool: &sqlx::PgPool,
+    hasher: std::sync::Arc<dyn commands::ports::PasswordHasher>,
+    claim_keys: commands::claim_keys::ClaimKeys,
+) -> anyhow::Result<commands::accounts::AccountService<postgres::PgStores>> {
+    use anyhow::Context;
+    let identity = &config.identity;
+    let keyring = commands::sealing::Keyring::new(identity.require_sealing_keys()?)
+        .context("CRYPTOLENS_SEALING_KEYS")?;
+    Ok(commands::accounts::AccountService::new(
+        &postgres::PgStores::new(pool.clone()),
+        None,
+        commands::accounts::AccountDeps {
+            hasher,
+            clock: std::sync::Arc::new(commands::ports::SystemClock),
+            claim_keys,
+            token_key: commands::tokens::TokenKey::new(identity.require_token_key()?.to_vec())
+                .context("CRYPTOLENS_TOKEN_KEY is too short")?,
+            totp_secrets: std::sync::Arc::new(postgres::totp_secrets::PgTotpSecrets::new(
+                pool.clone(),
+                keyring,
+            )),
+        },
+    ))
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let log_format = match cli.command {
