@@ -22,9 +22,10 @@ use crate::config::Config;
 use crate::http::auth::IdentityState;
 use crate::http::rate_limit::RateLimiters;
 use crate::http::{self, AppState};
+use crate::mail::{MailReactor, MailSender, run_sender};
 use crate::postgres::totp_secrets::PgTotpSecrets;
 use crate::postgres::{self, PgStores};
-use crate::projector::runtime::{self, RunnerOptions};
+use crate::projector::runtime::{self, Runner, RunnerOptions};
 use crate::projector::status::export_lag;
 use crate::projector::wake::Wake;
 use crate::projector::{self, Projection};
@@ -132,6 +133,30 @@ impl RunningApp {
             &shutdown,
         );
         tasks.spawn(export_lag(pool.clone(), projections, shutdown.clone()));
+        let smtp_url = config.identity.smtp_url.clone();
+        tasks.spawn(
+            Runner::new(
+                Arc::new(MailReactor {
+                    smtp: smtp_url.is_some(),
+                }),
+                pool.clone(),
+                wake.clone(),
+                runner.clone(),
+            )
+            .run(shutdown.clone()),
+        );
+        if let Some(smtp_url) = smtp_url {
+            let sender = MailSender::new(
+                pool.clone(),
+                &smtp_url,
+                &config.identity.mail_from,
+                TokenKey::new(config.identity.require_token_key()?.to_vec())
+                    .context("CRYPTOLENS_TOKEN_KEY is too short")?,
+                config.identity.public_url.clone(),
+                config.identity.mail_retry_base,
+            )?;
+            tasks.spawn(run_sender(sender, shutdown.clone()));
+        }
         tasks.spawn(telemetry::run_metrics_upkeep(
             metrics.clone(),
             shutdown.clone(),

@@ -76,6 +76,8 @@ pub struct IdentityConfig {
     /// `smtp://user:pass@host:port` (STARTTLS) or `smtps://...`; none: local outbox.
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// First retry delay of a failed mail; doubles per attempt, up to an hour.
+    pub mail_retry_base: Duration,
 }
 
 impl std::fmt::Debug for IdentityConfig {
@@ -214,6 +216,12 @@ impl IdentityConfig {
             smtp_url: lookup("CRYPTOLENS_SMTP__URL"),
             mail_from: lookup("CRYPTOLENS_MAIL_FROM")
                 .unwrap_or_else(|| "CryptoLens <no-reply@cryptolens.local>".to_owned()),
+            mail_retry_base: Duration::from_millis(parse(
+                lookup,
+                "CRYPTOLENS_MAIL__RETRY_BASE_MS",
+                Some(5000),
+                "milliseconds, e.g. 5000",
+            )?),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod identity_config;
+pub mod mail;
 
 pub mod postgres;
 pub mod projector;

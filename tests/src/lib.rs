@@ -253,3 +253,106 @@ pub async fn account_event_types(pool: &PgPool, id: &str) -> Vec<String> {
         .map(|(t, _, _)| t)
         .collect()
 }
+
+/// A tiny local SMTP server for mail tests (no TLS, no auth): it answers
+/// the first `fail_first` transactions with a temporary failure (451), then
+/// accepts and keeps each message's DATA.
+pub struct FakeSmtp {
+    pub port: u16,
+    pub messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FakeSmtp {
+    pub async fn start(fail_first: usize) -> Self {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (store, failures) = (messages.clone(), refused.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (store, failures) = (store.clone(), failures.clone());
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 fake ESMTP\r\n").await.ok()?;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                store.lock().unwrap().push(data.take().unwrap_or_default());
+                                write.write_all(b"250 queued\r\n").await.ok()?;
+                            } else {
+                                body.push_str(&line);
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line
+                            .split(' ')
+                            .next()
+                            .unwrap_or_default()
+                            .to_ascii_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250 fake\r\n",
+                            "MAIL" if failures.load(Ordering::SeqCst) < fail_first => {
+                                failures.fetch_add(1, Ordering::SeqCst);
+                                b"451 try again later\r\n"
+                            }
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go ahead\r\n"
+                            }
+                            "QUIT" => {
+                                write.write_all(b"221 bye\r\n").await.ok()?;
+                                return Some(());
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        write.write_all(reply).await.ok()?;
+                    }
+                    Some(())
+                });
+            }
+        });
+        Self {
+            port,
+            messages,
+            refused,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The clock tests start at.
+pub fn test_clock() -> std::sync::Arc<commands::ports::FakeClock> {
+    std::sync::Arc::new(commands::ports::FakeClock::at(time::macros::datetime!(
+        2026-11-28 09:00 UTC
+    )))
+}
+
+/// An app on `clock` with the cheap `FakePasswordHasher` (for tests that
+/// sign in many times; the timing tests use the real Argon2id).
+pub async fn spawn_fast_app(
+    pool: PgPool,
+    clock: std::sync::Arc<commands::ports::FakeClock>,
+    overrides: &[(&str, &str)],
+) -> TestApp {
+    spawn_app_with(
+        pool,
+        test_config_with(overrides),
+        StartOptions {
+            clock: Some(clock),
+            password_hasher: Some(std::sync::Arc::new(commands::password::FakePasswordHasher)),
+            ..StartOptions::default()
+        },
+    )
+    .await
+}

@@ -3,14 +3,10 @@
 //! `Retry-After`, the same body, and appends nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
-use adapters::app::StartOptions;
-use commands::password::FakePasswordHasher;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tests::{TestApp, count_events, history, spawn_app_with, test_config_with};
+use tests::{TestApp, count_events, history, spawn_fast_app, test_clock};
 
 const PASSWORD: &str = "Correct-Horse-9";
 
@@ -27,15 +23,7 @@ const PRODUCTION: [(&str, &str); 6] = [
 async fn app(pool: PgPool, extra: &[(&str, &str)]) -> TestApp {
     let mut vars: Vec<(&str, &str)> = PRODUCTION.to_vec();
     vars.extend_from_slice(extra);
-    spawn_app_with(
-        pool,
-        test_config_with(&vars),
-        StartOptions {
-            password_hasher: Some(Arc::new(FakePasswordHasher)),
-            ..StartOptions::default()
-        },
-    )
-    .await
+    spawn_fast_app(pool, test_clock(), &vars).await
 }
 
 /// Asserts a 429 with `Retry-After` in `retry` and the standard body.

@@ -7,34 +7,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use adapters::app::StartOptions;
-use commands::password::FakePasswordHasher;
 use commands::ports::{Clock, FakeClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tests::{
     Browser, TestApp, account_event_types, count_events, history, session_cookie, spawn_app,
-    spawn_app_with, test_config, test_config_with,
+    spawn_app_with, spawn_fast_app, test_clock, test_config_with,
 };
-use time::macros::datetime;
 
 const PASSWORD: &str = "Correct-Horse-9";
 
 async fn fast_app(pool: PgPool, clock: Arc<FakeClock>) -> TestApp {
-    spawn_app_with(
-        pool,
-        test_config(),
-        StartOptions {
-            clock: Some(clock),
-            password_hasher: Some(Arc::new(FakePasswordHasher)),
-            ..StartOptions::default()
-        },
-    )
-    .await
+    spawn_fast_app(pool, clock, &[]).await
 }
 
 fn clock() -> Arc<FakeClock> {
-    Arc::new(FakeClock::at(datetime!(2026-11-28 09:00 UTC)))
+    test_clock()
 }
 
 async fn me(t: &TestApp, cookie: &str) -> reqwest::Response {

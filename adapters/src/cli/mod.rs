@@ -2,6 +2,7 @@
 
 mod demo;
 mod events;
+pub mod mail;
 mod projections;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ pub enum Command {
     /// Inspect, rebuild and verify projections.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
+    /// The mail outbox (what was or would be sent).
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Load demo data (idempotent).
     #[command(subcommand)]
     Demo(demo::DemoCommand),
@@ -85,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(command) => events::run(&config, command).await,
         Command::Projections(command) => projections::run(&config, command).await,
         Command::Demo(command) => demo::run(&config, command).await,
+        Command::Mail(command) => mail::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
     }
 }

@@ -4,7 +4,7 @@
 //! `csrf_token` field; the sign-in form itself is covered by the
 //! Fetch-Metadata / Origin layer. (The dashboard proper is another feature.)
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -25,6 +25,14 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_form))
         .route("/account", get(account_page))
         .route("/logout", post(logout_form))
+        .route(
+            "/verify-email",
+            get(verify_email_page).post(verify_email_form),
+        )
+        .route(
+            "/reset-password",
+            get(reset_password_page).post(reset_password_form),
+        )
 }
 
 pub fn escape(text: &str) -> String {
@@ -157,4 +165,145 @@ async fn logout_form(
         .headers_mut()
         .append(header::SET_COOKIE, clear_session_cookie());
     Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    pub account: String,
+    pub token: String,
+}
+
+/// Pages carrying a token in their URL must not leak it in a Referer.
+fn token_page(status: StatusCode, html: Html<String>) -> Response {
+    let mut response = (status, html).into_response();
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn hidden_token_fields(query: &TokenQuery) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"account\" value=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">",
+        escape(&query.account),
+        escape(&query.token)
+    )
+}
+
+/// The link in the verification mail: a button, so that mail scanners
+/// following links verify nothing.
+async fn verify_email_page(Query(query): Query<TokenQuery>) -> Response {
+    token_page(
+        StatusCode::OK,
+        page(
+            "Confirm your email address",
+            &format!(
+                "<form method=\"post\" action=\"/verify-email\">{}<button type=\"submit\">Confirm</button></form>",
+                hidden_token_fields(&query)
+            ),
+        ),
+    )
+}
+
+fn invalid_link_page() -> Response {
+    token_page(
+        StatusCode::BAD_REQUEST,
+        page(
+            "This link does not work",
+            "<p>The link is invalid, expired or already used. Ask for a new one.</p>",
+        ),
+    )
+}
+
+async fn verify_email_form(
+    State(state): State<AppState>,
+    RequestMeta(metadata): RequestMeta,
+    Form(form): Form<TokenQuery>,
+) -> Response {
+    let Some(account_id) = domain::account::AccountId::parse(&form.account) else {
+        return invalid_link_page();
+    };
+    match state
+        .accounts
+        .verify_email(account_id, &form.token, &metadata)
+        .await
+    {
+        Ok(()) => token_page(
+            StatusCode::OK,
+            page(
+                "Address confirmed",
+                "<p>Thank you. <a href=\"/login\">Sign in</a>.</p>",
+            ),
+        ),
+        Err(_) => invalid_link_page(),
+    }
+}
+
+async fn reset_password_page(Query(query): Query<TokenQuery>) -> Response {
+    token_page(
+        StatusCode::OK,
+        page(
+            "Choose a new password",
+            &format!(
+                "<form method=\"post\" action=\"/reset-password\">{}\
+                 <label>New password <input type=\"password\" name=\"new_password\" autocomplete=\"new-password\" required minlength=\"8\" maxlength=\"128\"></label>\
+                 <button type=\"submit\">Set password</button></form>",
+                hidden_token_fields(&query)
+            ),
+        ),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    pub account: String,
+    pub token: String,
+    pub new_password: String,
+}
+
+async fn reset_password_form(
+    State(state): State<AppState>,
+    RequestMeta(metadata): RequestMeta,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, ApiError> {
+    let Some(account_id) = domain::account::AccountId::parse(&form.account) else {
+        return Ok(invalid_link_page());
+    };
+    match state
+        .accounts
+        .reset_password(account_id, &form.token, &form.new_password, &metadata)
+        .await
+    {
+        Ok(()) => {
+            super::sessions::end_sessions(
+                &state,
+                account_id.as_uuid(),
+                None,
+                domain::account::RevocationReason::PasswordReset,
+                &metadata,
+            )
+            .await?;
+            Ok(token_page(
+                StatusCode::OK,
+                page(
+                    "Password changed",
+                    "<p>Every session was signed out. <a href=\"/login\">Sign in</a>.</p>",
+                ),
+            ))
+        }
+        Err(commands::CommandError::Rejected(commands::accounts::PasswordChangeError::Policy(
+            policy,
+        ))) => Ok(token_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "Choose a new password",
+                &format!(
+                    "<p role=\"alert\">The password {}.</p>",
+                    escape(&policy.to_string())
+                ),
+            ),
+        )),
+        Err(_) => Ok(invalid_link_page()),
+    }
 }

@@ -130,7 +130,7 @@ pub fn classify(method: &Method, path: &str) -> Option<LimitClass> {
         "/api/v1/sessions" | "/api/v1/sessions/two-factor" | "/login" if post => LimitClass::Login,
         "/api/v1/accounts" if post => LimitClass::Register,
         "/api/v1/password-reset" | "/api/v1/email-verification/resend" if post => LimitClass::Email,
-        "/api/v1/password-reset/confirm" if post => LimitClass::Reset,
+        "/api/v1/password-reset/confirm" | "/reset-password" if post => LimitClass::Reset,
         _ => LimitClass::Default,
     })
 }
