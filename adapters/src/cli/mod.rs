@@ -2,6 +2,7 @@
 
 mod demo;
 mod events;
+pub mod keys;
 pub mod mail;
 mod projections;
 
@@ -33,6 +34,9 @@ pub enum Command {
     /// Inspect, rebuild and verify projections.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
+    /// Sealing keys: re-seal secrets after adding a new key.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// The mail outbox (what was or would be sent).
     #[command(subcommand)]
     Mail(mail::MailCommand),
@@ -90,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Projections(command) => projections::run(&config, command).await,
         Command::Demo(command) => demo::run(&config, command).await,
         Command::Mail(command) => mail::run(&config, command).await,
+        Command::Keys(command) => keys::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
     }
 }
