@@ -9,6 +9,9 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod identity_config;
+pub mod mail;
+
 pub mod postgres;
 pub mod projector;
 pub mod read_models;

@@ -3,6 +3,8 @@
 
 pub mod event_log;
 pub mod event_repository;
+pub mod sessions;
+pub mod totp_secrets;
 
 use std::time::Duration;
 
