@@ -2,6 +2,7 @@
 //! data ([`tier`]), the paid plans ([`plan`]), and the subscription
 //! aggregate that decides a user's tier at any moment ([`subscription`]).
 
+pub mod payment;
 pub mod plan;
 pub mod subscription;
 pub mod tier;
