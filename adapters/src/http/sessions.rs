@@ -109,13 +109,30 @@ pub async fn end_sessions(
 /// Waits until the accounts view reflects everything recorded for the
 /// account, so the next request sees its current state (read-your-writes).
 pub async fn wait_for_account(state: &AppState, account_id: Uuid) -> Result<(), ApiError> {
-    let head = event_log::aggregate_head(&state.pool, Account::TYPE, &account_id.to_string())
+    wait_for_projection(
+        state,
+        projections::accounts::NAME,
+        Account::TYPE,
+        &account_id.to_string(),
+    )
+    .await
+}
+
+/// Waits until `projection` has processed everything recorded for the
+/// aggregate (read-your-writes); 503 if it does not within the timeout.
+pub async fn wait_for_projection(
+    state: &AppState,
+    projection: &str,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<(), ApiError> {
+    let head = event_log::aggregate_head(&state.pool, aggregate_type, aggregate_id)
         .await
         .map_err(ApiError::internal)?;
     if let Some(head) = head {
         let caught_up = wait_until_processed(
             &state.pool,
-            projections::accounts::NAME,
+            projection,
             &head,
             state.config.read_your_writes_timeout,
         )
