@@ -63,6 +63,23 @@ pub struct SessionResponse {
 pub const SIGN_IN_FAILED: &str = "the email address or the password is wrong";
 pub const CODE_FAILED: &str = "the code is wrong";
 
+/// A failed sign-in step answers no sooner than this after the request
+/// arrived. Every path already spends one Argon2id verification (a dummy one
+/// for unknown addresses); the floor also hides the remaining difference
+/// (loading and recording the attempt of a real account).
+pub const FAILURE_RESPONSE_TIME: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Holds a failure back until [`FAILURE_RESPONSE_TIME`] after `started`.
+pub async fn uniform_failure<T>(
+    started: tokio::time::Instant,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if matches!(result, Err(ApiError::Unauthenticated { .. })) {
+        tokio::time::sleep_until(started + FAILURE_RESPONSE_TIME).await;
+    }
+    result
+}
+
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::USER_AGENT)
@@ -223,23 +240,29 @@ async fn create_session(
     headers: HeaderMap,
     ApiJson(request): ApiJson<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
+    let started = tokio::time::Instant::now();
     let outcome = match state
         .accounts
         .sign_in(&request.email, &request.password, &metadata)
         .await
     {
         Ok(outcome) => outcome,
-        Err(CommandError::Rejected(_) | CommandError::NotFound) => SignInOutcome::Failed,
+        // A lost race (many attempts on one account at once) answers like any
+        // failure: a 409 would tell that the account exists.
+        Err(CommandError::Rejected(_) | CommandError::NotFound | CommandError::Conflict) => {
+            SignInOutcome::Failed
+        }
         Err(other) => return Err(command_error(other)),
     };
-    respond_signed_in(
+    let answer = respond_signed_in(
         &state,
         presented.as_deref(),
         outcome,
         metadata.client_ip.as_deref(),
         &headers,
     )
-    .await
+    .await;
+    uniform_failure(started, answer).await
 }
 
 async fn complete_session(
@@ -261,6 +284,7 @@ async fn complete_session(
         });
     }
     check_csrf(&headers, &session.0)?;
+    let started = tokio::time::Instant::now();
     let account_id = AccountId::from_uuid(session.0.account_id);
     let outcome = match state
         .accounts
@@ -268,13 +292,18 @@ async fn complete_session(
         .await
     {
         Ok(outcome) => outcome,
-        Err(CommandError::Rejected(_) | CommandError::NotFound) => SignInOutcome::Failed,
+        // A lost race (many attempts on one account at once) answers like any
+        // failure: a 409 would tell that the account exists.
+        Err(CommandError::Rejected(_) | CommandError::NotFound | CommandError::Conflict) => {
+            SignInOutcome::Failed
+        }
         Err(other) => return Err(command_error(other)),
     };
     if outcome == SignInOutcome::Failed {
-        return Err(ApiError::Unauthenticated {
+        let failed = Err(ApiError::Unauthenticated {
             message: CODE_FAILED.to_owned(),
         });
+        return uniform_failure(started, failed).await;
     }
     respond_signed_in(
         &state,
