@@ -359,3 +359,32 @@ pub async fn spawn_fast_app(
     )
     .await
 }
+
+impl TestApp {
+    /// A DELETE as `browser`, with its CSRF token.
+    pub fn delete_as(&self, browser: &Browser, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .delete(self.url(path))
+            .header(reqwest::header::COOKIE, browser.cookie_header())
+            .header("x-csrf-token", &browser.csrf)
+    }
+
+    /// Creates `root@example.com` with `cryptolens admin create` (an app
+    /// started with the fake hasher) and signs it in.
+    pub async fn create_admin(&self, password: &str) -> (String, Browser) {
+        let id = adapters::cli::admin::create(
+            self.pool(),
+            &test_config(),
+            std::sync::Arc::new(commands::password::FakePasswordHasher),
+            "root@example.com",
+            "root",
+            password,
+        )
+        .await
+        .unwrap();
+        (
+            id.to_string(),
+            self.sign_in("root@example.com", password).await,
+        )
+    }
+}

@@ -1,5 +1,6 @@
 //! The `cryptolens` command line.
 
+pub mod admin;
 mod demo;
 mod events;
 pub mod keys;
@@ -34,6 +35,9 @@ pub enum Command {
     /// Inspect, rebuild and verify projections.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
+    /// Create admins and act on accounts as an admin.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Sealing keys: re-seal secrets after adding a new key.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -95,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(command) => demo::run(&config, command).await,
         Command::Mail(command) => mail::run(&config, command).await,
         Command::Keys(command) => keys::run(&config, command).await,
+        Command::Admin(command) => admin::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
     }
 }

@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use commands::CommandError;
-use domain::api_key::{ApiKeyError, ApiScope};
+use cqrs_es::Aggregate;
+use domain::api_key::{ApiKey, ApiKeyError, ApiScope};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -15,7 +16,7 @@ use super::AppState;
 use super::auth::{AuthVia, CurrentUser};
 use super::context::RequestMeta;
 use super::error::{ApiError, ApiJson};
-use super::sessions::command_error;
+use super::sessions::{command_error, wait_for_projection};
 use crate::read_models::api_keys::{self, ApiKeyView};
 
 pub fn router() -> Router<AppState> {
@@ -91,6 +92,13 @@ async fn create_api_key(
             },
             other => command_error(other),
         })?;
+    wait_for_projection(
+        &state,
+        api_keys::NAME,
+        ApiKey::TYPE,
+        &issued.key_id.to_string(),
+    )
+    .await?;
     let mut scopes = scopes;
     scopes.sort();
     scopes.dedup();
@@ -159,5 +167,6 @@ async fn delete_api_key(
             },
             other => command_error(other),
         })?;
+    wait_for_projection(&state, api_keys::NAME, ApiKey::TYPE, &id.to_string()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

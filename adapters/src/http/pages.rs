@@ -88,6 +88,7 @@ async fn login_form(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    let started = tokio::time::Instant::now();
     let outcome = state
         .accounts
         .sign_in(&form.email, &form.password, &metadata)
@@ -95,6 +96,7 @@ async fn login_form(
         .unwrap_or(SignInOutcome::Failed);
     let SignInOutcome::SignedIn { account_id } = outcome else {
         // Two-factor sign-in is offered by the JSON API; the page says the same as for a failure.
+        tokio::time::sleep_until(started + super::sessions::FAILURE_RESPONSE_TIME).await;
         return Ok((StatusCode::UNAUTHORIZED, login_html(Some(SIGN_IN_FAILED))).into_response());
     };
     wait_for_account(&state, account_id.as_uuid()).await?;

@@ -63,6 +63,23 @@ pub struct SessionResponse {
 pub const SIGN_IN_FAILED: &str = "the email address or the password is wrong";
 pub const CODE_FAILED: &str = "the code is wrong";
 
+/// A failed sign-in step answers no sooner than this after the request
+/// arrived. Every path already spends one Argon2id verification (a dummy one
+/// for unknown addresses); the floor also hides the remaining difference
+/// (loading and recording the attempt of a real account).
+pub const FAILURE_RESPONSE_TIME: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Holds a failure back until [`FAILURE_RESPONSE_TIME`] after `started`.
+pub async fn uniform_failure<T>(
+    started: tokio::time::Instant,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if matches!(result, Err(ApiError::Unauthenticated { .. })) {
+        tokio::time::sleep_until(started + FAILURE_RESPONSE_TIME).await;
+    }
+    result
+}
+
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::USER_AGENT)
@@ -109,13 +126,30 @@ pub async fn end_sessions(
 /// Waits until the accounts view reflects everything recorded for the
 /// account, so the next request sees its current state (read-your-writes).
 pub async fn wait_for_account(state: &AppState, account_id: Uuid) -> Result<(), ApiError> {
-    let head = event_log::aggregate_head(&state.pool, Account::TYPE, &account_id.to_string())
+    wait_for_projection(
+        state,
+        projections::accounts::NAME,
+        Account::TYPE,
+        &account_id.to_string(),
+    )
+    .await
+}
+
+/// Waits until `projection` has processed everything recorded for the
+/// aggregate (read-your-writes); 503 if it does not within the timeout.
+pub async fn wait_for_projection(
+    state: &AppState,
+    projection: &str,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<(), ApiError> {
+    let head = event_log::aggregate_head(&state.pool, aggregate_type, aggregate_id)
         .await
         .map_err(ApiError::internal)?;
     if let Some(head) = head {
         let caught_up = wait_until_processed(
             &state.pool,
-            projections::accounts::NAME,
+            projection,
             &head,
             state.config.read_your_writes_timeout,
         )
@@ -206,23 +240,29 @@ async fn create_session(
     headers: HeaderMap,
     ApiJson(request): ApiJson<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
+    let started = tokio::time::Instant::now();
     let outcome = match state
         .accounts
         .sign_in(&request.email, &request.password, &metadata)
         .await
     {
         Ok(outcome) => outcome,
-        Err(CommandError::Rejected(_) | CommandError::NotFound) => SignInOutcome::Failed,
+        // A lost race (many attempts on one account at once) answers like any
+        // failure: a 409 would tell that the account exists.
+        Err(CommandError::Rejected(_) | CommandError::NotFound | CommandError::Conflict) => {
+            SignInOutcome::Failed
+        }
         Err(other) => return Err(command_error(other)),
     };
-    respond_signed_in(
+    let answer = respond_signed_in(
         &state,
         presented.as_deref(),
         outcome,
         metadata.client_ip.as_deref(),
         &headers,
     )
-    .await
+    .await;
+    uniform_failure(started, answer).await
 }
 
 async fn complete_session(
@@ -244,6 +284,7 @@ async fn complete_session(
         });
     }
     check_csrf(&headers, &session.0)?;
+    let started = tokio::time::Instant::now();
     let account_id = AccountId::from_uuid(session.0.account_id);
     let outcome = match state
         .accounts
@@ -251,13 +292,18 @@ async fn complete_session(
         .await
     {
         Ok(outcome) => outcome,
-        Err(CommandError::Rejected(_) | CommandError::NotFound) => SignInOutcome::Failed,
+        // A lost race (many attempts on one account at once) answers like any
+        // failure: a 409 would tell that the account exists.
+        Err(CommandError::Rejected(_) | CommandError::NotFound | CommandError::Conflict) => {
+            SignInOutcome::Failed
+        }
         Err(other) => return Err(command_error(other)),
     };
     if outcome == SignInOutcome::Failed {
-        return Err(ApiError::Unauthenticated {
+        let failed = Err(ApiError::Unauthenticated {
             message: CODE_FAILED.to_owned(),
         });
+        return uniform_failure(started, failed).await;
     }
     respond_signed_in(
         &state,
