@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod claim_keys;
 pub mod error;
+pub mod market;
 pub mod metadata;
 pub mod password;
 pub mod ports;
