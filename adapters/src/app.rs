@@ -42,6 +42,8 @@ pub struct StartOptions {
     /// Projections to run; `None` means all of them.
     pub projections: Option<Vec<Arc<dyn Projection>>>,
     pub runner: Option<RunnerOptions>,
+    /// The exchange the market scheduler uses instead of the configured one.
+    pub exchange: Option<Arc<dyn commands::market::Exchange>>,
 }
 
 impl RunningApp {
@@ -62,6 +64,16 @@ impl RunningApp {
 
         let wake = Wake::default();
         let observer: Arc<dyn CommitObserver> = Arc::new(wake.clone());
+        if config.market.scheduler_enabled {
+            crate::market::spawn_scheduler(
+                &mut tasks,
+                &pool,
+                &config.market,
+                options.exchange.clone(),
+                Arc::clone(&observer),
+                &shutdown,
+            )?;
+        }
         let hasher = Argon2Hasher::new(config.password_hash_concurrency)
             .context("setting up password hashing")?;
         let accounts = AccountService::new(

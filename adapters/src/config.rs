@@ -41,6 +41,7 @@ pub struct Config {
     pub ready_max_lag: Duration,
     pub read_your_writes_timeout: Duration,
     pub shutdown_timeout: Duration,
+    pub market: crate::market::config::MarketConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -164,6 +165,7 @@ impl Config {
                 Some(30),
                 "seconds, e.g. 30",
             )?),
+            market: crate::market::config::MarketConfig::from_lookup(&lookup)?,
         })
     }
 

@@ -17,6 +17,11 @@ pub fn amqp_url() -> String {
 
 /// Configuration for an app on an ephemeral port over `pool`'s database.
 pub fn test_config() -> Config {
+    test_config_with(&[])
+}
+
+/// [`test_config`] with some variables set or overridden.
+pub fn test_config_with(overrides: &[(&str, &str)]) -> Config {
     let vars = [
         (
             "DATABASE_URL",
@@ -27,11 +32,18 @@ pub fn test_config() -> Config {
         ("CRYPTOLENS_CLAIM_KEY", "11".repeat(32)),
         ("CRYPTOLENS_PROJECTOR__POLL_MS", "100".to_owned()),
         ("CRYPTOLENS_SHUTDOWN_TIMEOUT_SECONDS", "10".to_owned()),
+        ("CRYPTOLENS_SCHEDULER__ENABLED", "false".to_owned()),
     ];
     Config::from_lookup(|name| {
-        vars.iter()
+        overrides
+            .iter()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| (*v).to_owned())
+            .or_else(|| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            })
     })
     .unwrap()
 }
@@ -54,8 +66,7 @@ impl TestApp {
 /// Starts the whole application (HTTP, projectors, broker connection) on
 /// port 0 over `pool`.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let app = RunningApp::start(
+    spawn_app_with(
         test_config(),
         StartOptions {
             pool: Some(pool),
@@ -63,7 +74,14 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
         },
     )
     .await
-    .expect("the application starts");
+}
+
+/// Starts the application with a given configuration and options.
+pub async fn spawn_app_with(config: Config, options: StartOptions) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let app = RunningApp::start(config, options)
+        .await
+        .expect("the application starts");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

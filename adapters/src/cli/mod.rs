@@ -2,6 +2,7 @@
 
 mod demo;
 mod events;
+pub mod market;
 mod projections;
 
 use clap::{Parser, Subcommand};
@@ -35,11 +36,19 @@ pub enum Command {
     /// Load demo data (idempotent).
     #[command(subcommand)]
     Demo(demo::DemoCommand),
+    /// Market data: symbols, scans, backfill, import, health, parity tools.
+    #[command(subcommand)]
+    Market(market::MarketCommand),
     /// Measure the write path and projector replay against a baseline, on a scratch database.
     Bench(bench::BenchArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Market(command) = &cli.command
+        && let Some(result) = market::run_offline(command)
+    {
+        return result;
+    }
     let config = Config::from_env()?;
     let log_format = match cli.command {
         Command::Serve => config.log_format,
@@ -57,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(command) => events::run(&config, command).await,
         Command::Projections(command) => projections::run(&config, command).await,
         Command::Demo(command) => demo::run(&config, command).await,
+        Command::Market(command) => market::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
     }
 }

@@ -49,7 +49,10 @@ pub trait Projection: Send + Sync {
 
 /// Every projection of the application.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(read_models::accounts::AccountsProjection)]
+    let mut all: Vec<Arc<dyn Projection>> =
+        vec![Arc::new(read_models::accounts::AccountsProjection)];
+    all.extend(read_models::market::projections());
+    all
 }
 
 /// A projection by name.

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod ingest;
 pub mod ports;
 mod process;
+mod repair;
 mod scan;
 mod store_candles;
 mod symbols;

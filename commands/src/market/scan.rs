@@ -36,9 +36,41 @@ impl<S: EventStores> MarketPipeline<S> {
         instance: &str,
         metadata: &Metadata,
     ) -> Result<Vec<SymbolReport>, PipelineError> {
+        self.run_job(SCAN_JOB, run_id, instance, metadata, async {
+            let symbols = self
+                .book
+                .listed_symbols()
+                .await
+                .map_err(PipelineError::Storage)?;
+            Ok(futures::stream::iter(symbols)
+                .map(|symbol| async move {
+                    let mut report = SymbolReport::new(&symbol);
+                    if let Err(error) = self.scan_symbol(&symbol, &mut report, metadata).await {
+                        tracing::warn!(%symbol, error = %error, "scanning a symbol failed");
+                        report.error = Some(error.to_string());
+                    }
+                    report
+                })
+                .buffered(self.options.symbol_concurrency.max(1))
+                .collect()
+                .await)
+        })
+        .await
+    }
+
+    /// Runs `work` as a job run named `job` with id `run_id`: `JobStarted`,
+    /// then `JobFinished` with the reports, or `JobFailed` with the reason.
+    pub async fn run_job(
+        &self,
+        job: &str,
+        run_id: Uuid,
+        instance: &str,
+        metadata: &Metadata,
+        work: impl Future<Output = Result<Vec<SymbolReport>, PipelineError>>,
+    ) -> Result<Vec<SymbolReport>, PipelineError> {
         let id = run_id.to_string();
         let start = JobCommand::Start {
-            job: SCAN_JOB.to_owned(),
+            job: job.to_owned(),
             instance: instance.to_owned(),
             now: self.clock.now(),
         };
@@ -46,44 +78,28 @@ impl<S: EventStores> MarketPipeline<S> {
             .execute(&id, start, metadata)
             .await
             .map_err(|e| job_error(&e))?;
-        let symbols = match self.book.listed_symbols().await {
-            Ok(symbols) => symbols,
-            Err(error) => {
-                let reason = format!("listing the symbols failed: {error}");
-                self.fail(&id, &reason, metadata).await;
-                return Err(PipelineError::Storage(error));
+        match work.await {
+            Ok(reports) => {
+                let finish = JobCommand::Finish {
+                    symbols: reports.clone(),
+                    now: self.clock.now(),
+                };
+                self.jobs
+                    .execute(&id, finish, metadata)
+                    .await
+                    .map_err(|e| job_error(&e))?;
+                Ok(reports)
             }
-        };
-        let reports: Vec<SymbolReport> = futures::stream::iter(symbols)
-            .map(|symbol| async move {
-                let mut report = SymbolReport::new(&symbol);
-                if let Err(error) = self.scan_symbol(&symbol, &mut report, metadata).await {
-                    tracing::warn!(%symbol, error = %error, "scanning a symbol failed");
-                    report.error = Some(error.to_string());
+            Err(error) => {
+                let fail = JobCommand::Fail {
+                    reason: error.to_string(),
+                    now: self.clock.now(),
+                };
+                if let Err(failed) = self.jobs.execute(&id, fail, metadata).await {
+                    tracing::error!(error = %failed, "recording the failure of a job run failed too");
                 }
-                report
-            })
-            .buffered(self.options.symbol_concurrency.max(1))
-            .collect()
-            .await;
-        let finish = JobCommand::Finish {
-            symbols: reports.clone(),
-            now: self.clock.now(),
-        };
-        self.jobs
-            .execute(&id, finish, metadata)
-            .await
-            .map_err(|e| job_error(&e))?;
-        Ok(reports)
-    }
-
-    async fn fail(&self, id: &str, reason: &str, metadata: &Metadata) {
-        let fail = JobCommand::Fail {
-            reason: reason.to_owned(),
-            now: self.clock.now(),
-        };
-        if let Err(error) = self.jobs.execute(id, fail, metadata).await {
-            tracing::error!(error = %error, "recording the failure of a job run failed too");
+                Err(error)
+            }
         }
     }
 }
