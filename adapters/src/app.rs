@@ -53,6 +53,8 @@ pub struct StartOptions {
     pub clock: Option<Arc<dyn Clock>>,
     /// Replaces Argon2id (tests that sign in many times: `FakePasswordHasher`).
     pub password_hasher: Option<Arc<dyn PasswordHasher>>,
+    /// The exchange the market scheduler uses instead of the configured one.
+    pub exchange: Option<Arc<dyn commands::market::Exchange>>,
 }
 
 impl RunningApp {
@@ -73,6 +75,16 @@ impl RunningApp {
 
         let wake = Wake::default();
         let observer: Arc<dyn CommitObserver> = Arc::new(wake.clone());
+        if config.market.scheduler_enabled {
+            crate::market::spawn_scheduler(
+                &mut tasks,
+                &pool,
+                &config.market,
+                options.exchange.clone(),
+                Arc::clone(&observer),
+                &shutdown,
+            )?;
+        }
         let hasher: Arc<dyn PasswordHasher> = match options.password_hasher {
             Some(hasher) => hasher,
             None => Arc::new(

@@ -42,6 +42,7 @@ pub struct Config {
     pub read_your_writes_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub identity: crate::identity_config::IdentityConfig,
+    pub market: crate::market::config::MarketConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -166,6 +167,7 @@ impl Config {
                 "seconds, e.g. 30",
             )?),
             identity: crate::identity_config::IdentityConfig::from_lookup(&lookup)?,
+            market: crate::market::config::MarketConfig::from_lookup(&lookup)?,
         })
     }
 

@@ -8,11 +8,14 @@ pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod config;
+pub mod exchange;
 pub mod http;
 pub mod identity_config;
 pub mod mail;
 
+pub mod market;
 pub mod postgres;
 pub mod projector;
 pub mod read_models;
+pub mod scheduler;
 pub mod telemetry;

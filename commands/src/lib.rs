@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod claim_keys;
 pub mod error;
+pub mod market;
 pub mod metadata;
 pub mod password;
 pub mod payments;

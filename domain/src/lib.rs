@@ -10,7 +10,11 @@ pub mod account;
 pub mod api_key;
 pub mod billing;
 pub mod claim;
+pub mod job;
 pub mod market;
+pub mod pattern;
+pub mod signal;
+pub mod symbol;
 
 /// The `event_version` every event type starts with. A breaking payload change
 /// bumps it and ships an upcaster; stored events are never edited.

@@ -58,6 +58,7 @@ pub fn test_config_with(overrides: &[(&str, &str)]) -> Config {
             "CRYPTOLENS_RATE_LIMIT__API_KEY_PER_MINUTE",
             "100000".to_owned(),
         ),
+        ("CRYPTOLENS_SCHEDULER__ENABLED", "false".to_owned()),
     ];
     Config::from_lookup(|name| {
         overrides

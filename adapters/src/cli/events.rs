@@ -76,6 +76,8 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
             } else {
                 event_log::Position::start()
             };
+            let head = event_log::head(&pool).await?;
+            let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
             let mut conn = pool.acquire().await?;
             loop {
                 let rows = event_log::read_after(&mut conn, &after, 1000, None, None).await?;
@@ -119,11 +121,27 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
                     continue;
                 }
                 if !follow {
-                    return Ok(());
+                    // Done once every event that existed when we started is
+                    // out. Events of still-open transactions elsewhere in
+                    // the cluster hold the fence back; wait for them briefly.
+                    let pending = event_log::count_after(&pool, &after, head).await?;
+                    if pending == 0 {
+                        return Ok(());
+                    }
+                    if tokio::time::Instant::now() >= give_up {
+                        anyhow::bail!(
+                            "{pending} events are behind a transaction that is still open; try again or use --follow"
+                        );
+                    }
                 }
+                let pause = if follow {
+                    Duration::from_millis(500)
+                } else {
+                    Duration::from_millis(50)
+                };
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => return Ok(()),
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = tokio::time::sleep(pause) => {}
                 }
             }
         }

@@ -5,6 +5,7 @@ mod demo;
 mod events;
 pub mod keys;
 pub mod mail;
+pub mod market;
 mod projections;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,9 @@ pub enum Command {
     /// Load demo data (idempotent).
     #[command(subcommand)]
     Demo(demo::DemoCommand),
+    /// Market data: symbols, scans, backfill, import, health, parity tools.
+    #[command(subcommand)]
+    Market(market::MarketCommand),
     /// Measure the write path and projector replay against a baseline, on a scratch database.
     Bench(bench::BenchArgs),
 }
@@ -80,6 +84,11 @@ pub fn account_service(
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Market(command) = &cli.command
+        && let Some(result) = market::run_offline(command)
+    {
+        return result;
+    }
     let config = Config::from_env()?;
     let log_format = match cli.command {
         Command::Serve => config.log_format,
@@ -100,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(command) => mail::run(&config, command).await,
         Command::Keys(command) => keys::run(&config, command).await,
         Command::Admin(command) => admin::run(&config, command).await,
+        Command::Market(command) => market::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
     }
 }

@@ -101,6 +101,29 @@ pub async fn read_after(
         .collect()
 }
 
+/// The highest global position in the log (0 when empty).
+pub async fn head(pool: &PgPool) -> anyhow::Result<i64> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT max(global_position) FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(head.unwrap_or(0))
+}
+
+/// How many events up to global position `head` are still after `after`
+/// in the global order (committed or not yet visible to the fence).
+pub async fn count_after(pool: &PgPool, after: &Position, head: i64) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM events e
+          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2)
+            AND e.global_position <= $3",
+    )
+    .bind(&after.tx)
+    .bind(after.pos)
+    .bind(head)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// The position of the event at `global_position`, to start a read just
 /// before it.
 pub async fn position_before(

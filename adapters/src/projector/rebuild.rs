@@ -5,7 +5,10 @@ use sqlx::{PgConnection, PgPool};
 
 use super::Projection;
 use super::batch::{self, ensure_checkpoint, lock_checkpoint, process_batch};
-use crate::postgres::event_log::Position;
+use crate::postgres::event_log::{self, Position};
+
+/// How long a rebuild waits for open transactions to let events through.
+const FENCE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Progress callback: events processed so far, events expected in all.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
@@ -80,16 +83,29 @@ pub async fn rebuild(
     ensure_checkpoint(pool, &shadow).await?;
     ensure_checkpoint(pool, name).await?;
 
+    // Everything in the log when the rebuild starts goes into the copy
+    // before the swap. Events of transactions still open elsewhere in the
+    // cluster hold the fence back: wait for them (bounded); the live runner
+    // picks up anything later from the swapped-in checkpoint.
+    let head = event_log::head(pool).await?;
+    let give_up = tokio::time::Instant::now() + FENCE_WAIT;
     let mut done = 0u64;
     loop {
         let mut tx = pool.begin().await?;
         let read = process_batch(&mut tx, &shadow, projection, &copies, batch_size, None).await?;
+        let reached = lock_checkpoint(&mut tx, &shadow).await?;
         tx.commit().await?;
         done += read as u64;
         progress(done, total.max(done));
-        if read == 0 {
+        if read > 0 {
+            continue;
+        }
+        if event_log::count_after(pool, &reached, head).await? == 0
+            || tokio::time::Instant::now() >= give_up
+        {
             break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
     let mut tx = pool.begin().await?;

@@ -10,10 +10,13 @@
 
 pub mod aggregate;
 pub mod candle;
+pub mod csv;
 pub mod detect;
 pub mod indicators;
 pub mod levels;
+pub mod symbol;
 pub mod timeframe;
+pub mod tracker;
 
 pub use aggregate::{aggregate, reaggregate_touched};
 pub use candle::{Candle, CandleError, CandleField, SeriesError, check_ascending, validate_series};
@@ -23,4 +26,5 @@ pub use detect::{
 };
 pub use indicators::{atr, find_swing_high, find_swing_low};
 pub use levels::{LevelsError, TradingLevels, levels_as_of_detection, round2, trading_levels};
+pub use symbol::{InvalidSymbol, MANDATORY_SYMBOLS, Symbol};
 pub use timeframe::{Timeframe, UnknownTimeframe};

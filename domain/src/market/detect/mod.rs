@@ -32,7 +32,7 @@ pub const ORDER_BLOCK_STRENGTH_MULTIPLIER: f64 = 1.5;
 pub const DEFAULT_OVERLAP_THRESHOLD: f64 = 0.70;
 
 /// The pattern kinds, named as everywhere in CryptoLens (DB, API, optimizer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PatternType {
     /// Fair Value Gap, a three-candle wick gap (§3).
@@ -62,13 +62,62 @@ impl PatternType {
 }
 
 /// Which way a pattern points; bullish patterns lead to long trades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Expects price to rise.
     Bullish,
     /// Expects price to fall.
     Bearish,
+}
+
+impl PatternType {
+    /// The shortest series the detector looks at (3 / 5 / 20 candles, §3–5).
+    pub const fn min_candles(self) -> usize {
+        match self {
+            PatternType::Imbalance => 3,
+            PatternType::OrderBlock => 5,
+            PatternType::LiquiditySweep => 20,
+        }
+    }
+
+    /// The type named `text` (`imbalance`, `order_block`, `liquidity_sweep`;
+    /// `fvg` is accepted for `imbalance`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "imbalance" | "fvg" => Some(PatternType::Imbalance),
+            "order_block" => Some(PatternType::OrderBlock),
+            "liquidity_sweep" => Some(PatternType::LiquiditySweep),
+            _ => None,
+        }
+    }
+}
+
+impl Direction {
+    /// `bullish` or `bearish`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Bullish => "bullish",
+            Direction::Bearish => "bearish",
+        }
+    }
+
+    /// The direction named `text` (`bullish` / `bearish`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "bullish" => Some(Direction::Bullish),
+            "bearish" => Some(Direction::Bearish),
+            _ => None,
+        }
+    }
+
+    /// The trade side: `long` for bullish, `short` for bearish.
+    pub const fn side(self) -> &'static str {
+        match self {
+            Direction::Bullish => "long",
+            Direction::Bearish => "short",
+        }
+    }
 }
 
 /// Whether a detector de-duplicates overlapping zones in memory (§2.3).
