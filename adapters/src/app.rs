@@ -94,11 +94,20 @@ impl RunningApp {
 
         let broker = Broker::default();
         let connection_name = format!("cryptolens-{}-{}", std::process::id(), uuid::Uuid::now_v7());
-        tasks.spawn(
-            broker
-                .clone()
-                .run(amqp_url, connection_name, shutdown.clone()),
-        );
+        tasks.spawn(broker.clone().run(
+            amqp_url.clone(),
+            connection_name.clone(),
+            shutdown.clone(),
+        ));
+
+        crate::notify::spawn(
+            &mut tasks,
+            &pool,
+            &config,
+            &amqp_url,
+            &connection_name,
+            &shutdown,
+        )?;
 
         let state = AppState {
             accounts: Arc::new(accounts),

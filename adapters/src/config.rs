@@ -41,6 +41,7 @@ pub struct Config {
     pub ready_max_lag: Duration,
     pub read_your_writes_timeout: Duration,
     pub shutdown_timeout: Duration,
+    pub notify: crate::notify::config::NotifyConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -164,6 +165,7 @@ impl Config {
                 Some(30),
                 "seconds, e.g. 30",
             )?),
+            notify: crate::notify::config::NotifyConfig::from_lookup(&lookup)?,
         })
     }
 
@@ -183,7 +185,7 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(
+pub(crate) fn parse<T: std::str::FromStr>(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: Option<T>,

@@ -9,6 +9,7 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod notify;
 pub mod postgres;
 pub mod projector;
 pub mod read_models;

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod claim;
 pub mod market;
+pub mod notification;
 
 /// The `event_version` every event type starts with. A breaking payload change
 /// bumps it and ships an upcaster; stored events are never edited.

@@ -10,6 +10,9 @@ use adapters::app::{RunningApp, StartOptions};
 use adapters::config::Config;
 use sqlx::PgPool;
 
+pub mod notify;
+pub mod ntfy_fake;
+
 /// The broker tests talk to (a real RabbitMQ).
 pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())

@@ -35,14 +35,23 @@ pub enum Command {
     /// Load demo data (idempotent).
     #[command(subcommand)]
     Demo(demo::DemoCommand),
+    /// Run a background worker alone (until SIGINT/SIGTERM).
+    #[command(subcommand)]
+    Worker(WorkerCommand),
     /// Measure the write path and projector replay against a baseline, on a scratch database.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// Deliver notifications: consume the RabbitMQ work queue and push to NTFY.
+    Notifications,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let log_format = match cli.command {
-        Command::Serve => config.log_format,
+        Command::Serve | Command::Worker(_) => config.log_format,
         _ => crate::config::LogFormat::Pretty,
     };
     telemetry::init_tracing(log_format);
@@ -58,5 +67,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Projections(command) => projections::run(&config, command).await,
         Command::Demo(command) => demo::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
+        Command::Worker(WorkerCommand::Notifications) => crate::notify::run_worker(&config).await,
     }
 }

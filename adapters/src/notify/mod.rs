@@ -1,0 +1,67 @@
+//! Notification delivery through RabbitMQ to NTFY (ARCHITECTURE §5).
+//!
+//! * [`topology`]: exchanges and queues, declared idempotently.
+//! * [`publisher`]: publishing with confirms.
+//! * [`consumer`]: the work-queue consumer (inbox, daily cap, breaker,
+//!   retries, dead-lettering, recovery), run by `serve` and by
+//!   `cryptolens worker notifications`.
+//! * [`ntfy`] / [`breaker`]: the NTFY client and its circuit breaker.
+
+pub mod breaker;
+pub mod config;
+pub mod consumer;
+pub mod inbox;
+pub mod message;
+pub mod ntfy;
+pub mod publisher;
+pub mod topology;
+
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// Starts the notification tasks of `serve`: the consumer (unless
+/// `CRYPTOLENS_NOTIFY__CONSUME_IN_SERVE=false`).
+pub fn spawn(
+    tasks: &mut JoinSet<()>,
+    pool: &PgPool,
+    config: &Config,
+    amqp_url: &str,
+    instance: &str,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    if config.notify.consume_in_serve {
+        let consumer = consumer::Consumer::new(
+            pool.clone(),
+            &config.notify,
+            amqp_url,
+            &format!("{instance}-notify-consumer"),
+        )?;
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            consumer.run(shutdown).await;
+        });
+    }
+    Ok(())
+}
+
+/// `cryptolens worker notifications`: the consumer alone, until SIGINT/SIGTERM.
+pub async fn run_worker(config: &Config) -> anyhow::Result<()> {
+    let amqp_url = config.require_amqp_url()?;
+    let pool = crate::postgres::connect(&config.database_url, config.db_pool_size).await?;
+    let name = format!(
+        "cryptolens-worker-{}-{}",
+        std::process::id(),
+        uuid::Uuid::now_v7().simple()
+    );
+    let consumer = consumer::Consumer::new(pool, &config.notify, amqp_url, &name)?;
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consumer.run(shutdown.clone()));
+    crate::app::shutdown_signal().await;
+    tracing::info!("notification worker stopping");
+    shutdown.cancel();
+    task.await?;
+    Ok(())
+}
