@@ -42,6 +42,7 @@ pub struct Config {
     pub read_your_writes_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub notify: crate::notify::config::NotifyConfig,
+    pub identity: crate::identity_config::IdentityConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -166,6 +167,7 @@ impl Config {
                 "seconds, e.g. 30",
             )?),
             notify: crate::notify::config::NotifyConfig::from_lookup(&lookup)?,
+            identity: crate::identity_config::IdentityConfig::from_lookup(&lookup)?,
         })
     }
 

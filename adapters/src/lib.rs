@@ -9,6 +9,8 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod identity_config;
+pub mod mail;
 pub mod notify;
 pub mod postgres;
 pub mod projector;

@@ -49,7 +49,10 @@ pub trait Projection: Send + Sync {
 
 /// Every projection of the application.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(read_models::accounts::AccountsProjection)]
+    vec![
+        Arc::new(read_models::accounts::AccountsProjection),
+        Arc::new(read_models::api_keys::ApiKeysProjection),
+    ]
 }
 
 /// A projection by name.

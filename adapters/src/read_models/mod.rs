@@ -2,3 +2,4 @@
 //! row changes, and the queries the API serves from them.
 
 pub mod accounts;
+pub mod api_keys;
