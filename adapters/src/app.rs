@@ -97,6 +97,12 @@ impl RunningApp {
                 totp_secrets: Arc::new(PgTotpSecrets::new(pool.clone(), keyring)),
             },
         );
+        let notifications = commands::notifications::NotificationService::new(
+            &stores,
+            Some(observer.clone()),
+            Arc::new(crate::notify::RandomTopics),
+            clock.clone(),
+        );
         let api_keys = ApiKeyService::new(
             &stores,
             Some(observer),
@@ -186,6 +192,7 @@ impl RunningApp {
             metrics,
             config: Arc::new(config.clone()),
             identity,
+            notifications: Arc::new(notifications),
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod claim_keys;
 pub mod error;
 pub mod metadata;
+pub mod notifications;
 pub mod password;
 pub mod ports;
 pub mod sealing;

@@ -448,5 +448,8 @@ async fn shutdown_lets_an_in_flight_registration_finish(pool: PgPool) {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(stored, 1, "the registration that was in flight was recorded");
+    assert_eq!(
+        stored, 1,
+        "the registration that was in flight was recorded"
+    );
 }

@@ -28,8 +28,9 @@ pub struct NotifyConfig {
     pub lease: Duration,
     /// The free tier's delivery delay (PRODUCT §1: 10 minutes).
     pub free_delay: Duration,
-    /// Whether `serve` runs a consumer (the worker command always does).
-    pub consume_in_serve: bool,
+    /// Whether `serve` runs the notification tasks (consumer, notifier,
+    /// scheduler); the worker command always runs its consumer.
+    pub run_in_serve: bool,
     pub ntfy: NtfyConfig,
     /// Base of the click URLs (`https://cryptolens.example`).
     pub public_url: String,
@@ -106,9 +107,9 @@ impl NotifyConfig {
             )?,
             lease: ms("CRYPTOLENS_NOTIFY__LEASE_MS", 30_000)?,
             free_delay: ms("CRYPTOLENS_NOTIFY__FREE_DELAY_MS", 600_000)?,
-            consume_in_serve: parse(
+            run_in_serve: parse(
                 lookup,
-                "CRYPTOLENS_NOTIFY__CONSUME_IN_SERVE",
+                "CRYPTOLENS_NOTIFY__RUN_IN_SERVE",
                 Some(true),
                 "true or false",
             )?,

@@ -22,8 +22,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
+/// Topics from the operating system's random generator (128 bits each).
+#[derive(Debug, Clone, Copy)]
+pub struct RandomTopics;
+
+impl commands::notifications::TopicMint for RandomTopics {
+    fn mint(&self) -> domain::notification::Topic {
+        domain::notification::Topic::from_random(rand::random())
+    }
+}
+
 /// Starts the notification tasks of `serve`: the consumer (unless
-/// `CRYPTOLENS_NOTIFY__CONSUME_IN_SERVE=false`).
+/// `CRYPTOLENS_NOTIFY__RUN_IN_SERVE=false`).
 pub fn spawn(
     tasks: &mut JoinSet<()>,
     pool: &PgPool,
@@ -32,7 +42,7 @@ pub fn spawn(
     instance: &str,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    if config.notify.consume_in_serve {
+    if config.notify.run_in_serve {
         let consumer = consumer::Consumer::new(
             pool.clone(),
             &config.notify,

@@ -1,8 +1,10 @@
 //! Notifications: what a push says, the per-message delivery record, and
-//! (with the preferences work) who wants which pushes.
+//! each user's settings (topic, preferences, mutes).
 
 mod delivery;
+mod preferences;
 mod push;
+mod settings;
 
 #[cfg(test)]
 mod tests;
@@ -11,4 +13,10 @@ pub use delivery::{
     FailureReason, Notification, NotificationCommand, NotificationError, NotificationEvent,
     Recipient,
 };
+pub use preferences::{
+    Directions, Mutes, Preferences, PreferencesInput, QuietHours, TimeZoneName, Topic, parse_symbol,
+};
 pub use push::{Priority, Push, PushKind};
+pub use settings::{
+    MAX_MUTES, NotificationSettings, SettingsCommand, SettingsError, SettingsEvent,
+};
