@@ -180,8 +180,9 @@ impl RunningApp {
             &mut tasks,
             &pool,
             &config,
-            &amqp_url,
             &connection_name,
+            &wake,
+            &runner,
             &shutdown,
         )?;
 

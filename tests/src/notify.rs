@@ -282,3 +282,207 @@ pub async fn events_of(pool: &sqlx::PgPool, event_type: &str) -> Vec<(String, se
     .await
     .unwrap()
 }
+
+/// Read-model fixture for the notifier: an account (verified, active) with
+/// notification settings. Returns the user ids.
+#[derive(Debug, Clone)]
+pub struct UserFixture {
+    pub verified: bool,
+    pub active: bool,
+    pub enabled: bool,
+    pub min_confluence: i16,
+    pub directions: &'static str,
+    pub priority: i16,
+    pub quiet: Option<(i16, i16)>,
+    pub time_zone: &'static str,
+    pub muted: Vec<String>,
+}
+
+impl Default for UserFixture {
+    fn default() -> Self {
+        Self {
+            verified: true,
+            active: true,
+            enabled: true,
+            min_confluence: 3,
+            directions: "both",
+            priority: 4,
+            quiet: None,
+            time_zone: "UTC",
+            muted: Vec::new(),
+        }
+    }
+}
+
+/// The topic fixture users get: `cl_` + the user id's hex.
+pub fn topic_of(user: Uuid) -> String {
+    format!("cl_{}", user.simple())
+}
+
+pub async fn insert_users(pool: &sqlx::PgPool, users: &[(Uuid, UserFixture)]) {
+    let ids: Vec<Uuid> = users.iter().map(|(id, _)| *id).collect();
+    sqlx::query(
+        "INSERT INTO accounts_view (account_id, username, email, registered_at, last_seq, verified, active)
+         SELECT id, 'u' || replace(id::text, '-', ''), replace(id::text, '-', '') || '@example.com', now(), 1, v, a
+           FROM unnest($1::uuid[], $2::bool[], $3::bool[]) AS t(id, v, a)",
+    )
+    .bind(&ids)
+    .bind(users.iter().map(|(_, u)| u.verified).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.active).collect::<Vec<_>>())
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO notification_settings_view (user_id, topic, enabled, min_confluence, directions,
+                priority, quiet_start, quiet_end, time_zone, muted_symbols, last_seq)
+         SELECT id, 'cl_' || replace(id::text, '-', ''), e, m, d, p, qs, qe, tz,
+                string_to_array(mutes, ','), 1
+           FROM unnest($1::uuid[], $2::bool[], $3::int2[], $4::text[], $5::int2[], $6::int2[],
+                       $7::int2[], $8::text[], $9::text[]) AS t(id, e, m, d, p, qs, qe, tz, mutes)",
+    )
+    .bind(&ids)
+    .bind(users.iter().map(|(_, u)| u.enabled).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.min_confluence).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.directions).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.priority).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.quiet.map(|q| q.0)).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.quiet.map(|q| q.1)).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.time_zone).collect::<Vec<_>>())
+    .bind(users.iter().map(|(_, u)| u.muted.join(",")).collect::<Vec<_>>())
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// A signal as the market work records it (`SignalGenerated` on aggregate
+/// `signal`/`signal_id`).
+#[derive(Debug, Clone)]
+pub struct SignalFixture {
+    pub signal_id: String,
+    pub symbol: &'static str,
+    pub long: bool,
+    pub pattern: &'static str,
+    pub timeframe: &'static str,
+    pub confluence: usize,
+    pub aligned: Vec<&'static str>,
+    pub levels: [f64; 5],
+}
+
+impl SignalFixture {
+    pub fn long_btc_fvg() -> Self {
+        Self {
+            signal_id: Uuid::now_v7().to_string(),
+            symbol: "BTC/USDT",
+            long: true,
+            pattern: "imbalance",
+            timeframe: "4h",
+            confluence: 4,
+            aligned: vec!["15m", "1h", "4h", "1d"],
+            levels: [40000.0, 39000.0, 41000.0, 42000.0, 43500.0],
+        }
+    }
+
+    pub fn payload(&self) -> serde_json::Value {
+        let direction = if self.long { "bullish" } else { "bearish" };
+        let [entry, stop, tp1, tp2, tp3] = self.levels;
+        serde_json::json!({"SignalGenerated": {
+            "symbol": self.symbol, "direction": direction, "created_at": 1_795_860_000_000_i64,
+            "pattern_id": Uuid::now_v7(),
+            "pattern": {"timeframe": self.timeframe, "pattern_type": self.pattern,
+                        "direction": direction, "detected_ts": 1_795_850_000_000_i64},
+            "zone_low": 39500.0, "zone_high": 40100.0,
+            "timeframes_aligned": self.aligned, "confluence": self.confluence,
+            "levels": {"atr": 350.0, "entry": entry, "stop_loss": stop, "take_profit_1": tp1,
+                       "take_profit_2": tp2, "take_profit_3": tp3, "risk": (entry - stop).abs(),
+                       "risk_reward": 1.5},
+            "valid_until": 1_795_900_000_000_i64}})
+    }
+}
+
+/// Appends an event as its writer would; returns its global position.
+pub async fn append_event(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    event_type: &str,
+    payload: serde_json::Value,
+) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT $1, $2, COALESCE(max(sequence), 0) + 1, $3, '1.0', $4, '{}'::jsonb
+           FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+         RETURNING global_position",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(event_type)
+    .bind(payload)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn append_signal(pool: &sqlx::PgPool, signal: &SignalFixture) -> i64 {
+    append_event(
+        pool,
+        "signal",
+        &signal.signal_id,
+        "SignalGenerated",
+        signal.payload(),
+    )
+    .await
+}
+
+/// The signal notifier running under the projector runtime, with an
+/// optional fault between its publishes and its checkpoint commit.
+pub struct RunningNotifier {
+    pub link: std::sync::Arc<adapters::notify::notifier::Link>,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningNotifier {
+    pub fn start(
+        pool: &sqlx::PgPool,
+        config: &NotifyConfig,
+        before_commit: Option<adapters::projector::batch::BeforeCommit>,
+    ) -> Self {
+        use adapters::notify::notifier::{Link, SignalNotifier};
+        use adapters::projector::runtime::{Runner, RunnerOptions};
+        let link = std::sync::Arc::new(Link::new(
+            &amqp_url(),
+            &format!("cryptolens-test-notifier-{}", Uuid::now_v7().simple()),
+            config,
+        ));
+        let runner = Runner::new(
+            std::sync::Arc::new(SignalNotifier::new(config, link.clone())),
+            pool.clone(),
+            adapters::projector::wake::Wake::default(),
+            RunnerOptions {
+                poll: Duration::from_millis(50),
+                leadership_check: Duration::from_millis(200),
+                before_commit,
+                ..RunnerOptions::default()
+            },
+        );
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(runner.run(stop.clone()));
+        Self { link, stop, task }
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+/// Where the notifier's checkpoint is (its global position).
+pub async fn notifier_position(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT last_pos FROM projection_checkpoints WHERE projection = 'signal_notifier'",
+    )
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+    .unwrap_or(0)
+}

@@ -12,8 +12,10 @@ pub mod config;
 pub mod consumer;
 pub mod inbox;
 pub mod message;
+pub mod notifier;
 pub mod ntfy;
 pub mod publisher;
+pub mod signal_event;
 pub mod topology;
 
 use sqlx::PgPool;
@@ -32,28 +34,53 @@ impl commands::notifications::TopicMint for RandomTopics {
     }
 }
 
-/// Starts the notification tasks of `serve`: the consumer (unless
-/// `CRYPTOLENS_NOTIFY__RUN_IN_SERVE=false`).
+/// Starts the notification tasks of `serve` (unless
+/// `CRYPTOLENS_NOTIFY__RUN_IN_SERVE=false`): the consumer, the signal
+/// notifier reactor and the quiet-hours hold releaser.
 pub fn spawn(
     tasks: &mut JoinSet<()>,
     pool: &PgPool,
     config: &Config,
-    amqp_url: &str,
     instance: &str,
+    wake: &crate::projector::wake::Wake,
+    runner: &crate::projector::runtime::RunnerOptions,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    if config.notify.run_in_serve {
-        let consumer = consumer::Consumer::new(
-            pool.clone(),
-            &config.notify,
-            amqp_url,
-            &format!("{instance}-notify-consumer"),
-        )?;
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            consumer.run(shutdown).await;
-        });
+    if !config.notify.run_in_serve {
+        return Ok(());
     }
+    let amqp_url = config.require_amqp_url()?;
+    let consumer = consumer::Consumer::new(
+        pool.clone(),
+        &config.notify,
+        amqp_url,
+        &format!("{instance}-notify-consumer"),
+    )?;
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        consumer.run(stop).await;
+    });
+    let link = std::sync::Arc::new(notifier::Link::new(
+        amqp_url,
+        &format!("{instance}-notifier"),
+        &config.notify,
+    ));
+    let notifier = notifier::SignalNotifier::new(&config.notify, link.clone());
+    tasks.spawn(
+        crate::projector::runtime::Runner::new(
+            std::sync::Arc::new(notifier),
+            pool.clone(),
+            wake.clone(),
+            runner.clone(),
+        )
+        .run(shutdown.clone()),
+    );
+    tasks.spawn(notifier::release_holds(
+        pool.clone(),
+        link,
+        std::time::Duration::from_secs(5),
+        shutdown.clone(),
+    ));
     Ok(())
 }
 

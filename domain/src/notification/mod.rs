@@ -5,6 +5,7 @@ mod delivery;
 mod preferences;
 mod push;
 mod settings;
+mod signal;
 
 #[cfg(test)]
 mod tests;
@@ -14,9 +15,11 @@ pub use delivery::{
     Recipient,
 };
 pub use preferences::{
-    Directions, Mutes, Preferences, PreferencesInput, QuietHours, TimeZoneName, Topic, parse_symbol,
+    Directions, Mutes, Preferences, PreferencesInput, QuietHours, TimeZoneName, Topic,
+    parse_symbol, quiet_until,
 };
 pub use push::{Priority, Push, PushKind};
 pub use settings::{
     MAX_MUTES, NotificationSettings, SettingsCommand, SettingsError, SettingsEvent,
 };
+pub use signal::{PRO_SYMBOLS, SignalAlert, TIMEFRAMES, Tier, pattern_abbreviation};

@@ -257,8 +257,19 @@ impl Preferences {
 
     /// When quiet hours hold a push due at `at`, the instant they end.
     pub fn quiet_until(&self, at: OffsetDateTime) -> Option<OffsetDateTime> {
-        let quiet = self.quiet_hours?;
-        let zone = jiff::tz::TimeZone::get(self.time_zone.as_str()).ok()?;
+        quiet_until(self.quiet_hours?, &self.time_zone, at)
+    }
+}
+
+/// When `quiet` hours (local to `zone`) hold a push due at `at`, the
+/// instant they end; `None` when `at` is outside them.
+pub fn quiet_until(
+    quiet: QuietHours,
+    zone: &TimeZoneName,
+    at: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    {
+        let zone = jiff::tz::TimeZone::get(zone.as_str()).ok()?;
         let instant = jiff::Timestamp::from_second(at.unix_timestamp()).ok()?;
         let local = instant.to_zoned_datetime(zone.clone());
         let hour = u8::try_from(local.hour()).ok()?;

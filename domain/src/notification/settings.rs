@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::preferences::{Mutes, Preferences, Topic};
+use super::push::Priority;
 use crate::FIRST_EVENT_VERSION;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +53,9 @@ pub enum SettingsEvent {
         muted_symbols: Vec<String>,
     },
     TestPushRequested {
+        /// Where and how loud (the notifier needs no read model for it).
+        topic: Topic,
+        priority: Priority,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -161,10 +165,12 @@ impl Aggregate for NotificationSettings {
                     })
             }
             SettingsCommand::RequestTestPush { now } => {
-                if self.topic.is_none() {
-                    return Err(SettingsError::NoTopic);
-                }
-                Some(SettingsEvent::TestPushRequested { at: now })
+                let topic = self.topic.clone().ok_or(SettingsError::NoTopic)?;
+                Some(SettingsEvent::TestPushRequested {
+                    topic,
+                    priority: self.preferences.priority,
+                    at: now,
+                })
             }
         };
         if let Some(event) = event {

@@ -246,3 +246,58 @@ mod settings {
         assert_eq!(parse_symbol("BTCUSDT"), None);
     }
 }
+
+mod signal {
+    use super::super::*;
+    use crate::market::{Direction, PatternType, Timeframe};
+
+    pub fn alert(direction: Direction) -> SignalAlert {
+        SignalAlert {
+            signal_id: "sig-1".into(),
+            symbol: "BTC/USDT".into(),
+            direction,
+            pattern: PatternType::Imbalance,
+            timeframe: Timeframe::H4,
+            entry: 40000.0,
+            stop_loss: 39000.0,
+            take_profits: [41000.0, 42000.0, 43500.0],
+            risk_reward: 1.5,
+            confluence: 4,
+            aligned: vec![Timeframe::M15, Timeframe::H1, Timeframe::H4, Timeframe::D1],
+            created_at_ms: 1_795_860_000_000,
+        }
+    }
+
+    #[test]
+    fn a_long_signal_reads_as_product_section_5_says() {
+        let push =
+            alert(Direction::Bullish).push(Priority::new(5).unwrap(), "https://cryptolens.test/");
+        assert_eq!(push.title, "LONG: BTC/USDT | FVG [4h]");
+        assert_eq!(
+            push.body,
+            "28/11/2026 10:00 UTC\nEntry: $40000.0000\nStop Loss: $39000.0000 (-2.50%)\n\
+             TP1: $41000.0000 (+2.50%)\nTP2: $42000.0000 (+5.00%)\nTP3: $43500.0000 (+8.75%)\n\
+             R:R: 1.5\nConfluence: 4/7 [15m, 1h, 4h, 1d]"
+        );
+        assert_eq!(push.tags, ["green_circle", "long", "BTC", "FVG"]);
+        assert_eq!(
+            push.click.as_deref(),
+            Some("https://cryptolens.test/signals/sig-1")
+        );
+        assert_eq!(push.priority.get(), 5);
+    }
+
+    #[test]
+    fn tiers_allow_symbols_patterns_caps_and_delays() {
+        assert!(Tier::Free.allows("BTC/USDT", PatternType::Imbalance));
+        assert!(!Tier::Free.allows("BTC/USDT", PatternType::OrderBlock));
+        assert!(!Tier::Free.allows("ETH/USDT", PatternType::Imbalance));
+        assert!(Tier::Pro.allows("SOL/USDT", PatternType::LiquiditySweep));
+        assert!(!Tier::Pro.allows("DOGE/USDT", PatternType::Imbalance));
+        assert!(Tier::Premium.allows("DOGE/USDT", PatternType::OrderBlock));
+        assert_eq!(Tier::Free.daily_cap(), Some(1));
+        assert_eq!(Tier::Pro.daily_cap(), Some(20));
+        assert_eq!(Tier::Premium.daily_cap(), None);
+        assert!(Tier::Free.is_delayed() && !Tier::Pro.is_delayed());
+    }
+}
