@@ -109,6 +109,12 @@ impl RunningApp {
                 totp_secrets: Arc::new(PgTotpSecrets::new(pool.clone(), keyring)),
             },
         );
+        let notifications = commands::notifications::NotificationService::new(
+            &stores,
+            Some(observer.clone()),
+            Arc::new(crate::notify::RandomTopics),
+            clock.clone(),
+        );
         let api_keys = ApiKeyService::new(
             &stores,
             Some(observer),
@@ -176,11 +182,21 @@ impl RunningApp {
 
         let broker = Broker::default();
         let connection_name = format!("cryptolens-{}-{}", std::process::id(), uuid::Uuid::now_v7());
-        tasks.spawn(
-            broker
-                .clone()
-                .run(amqp_url, connection_name, shutdown.clone()),
-        );
+        tasks.spawn(broker.clone().run(
+            amqp_url.clone(),
+            connection_name.clone(),
+            shutdown.clone(),
+        ));
+
+        crate::notify::spawn(
+            &mut tasks,
+            &pool,
+            &config,
+            &connection_name,
+            &wake,
+            &runner,
+            &shutdown,
+        )?;
 
         let state = AppState {
             accounts: Arc::new(accounts),
@@ -189,6 +205,7 @@ impl RunningApp {
             metrics,
             config: Arc::new(config.clone()),
             identity,
+            notifications: Arc::new(notifications),
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

@@ -41,6 +41,7 @@ pub struct Config {
     pub ready_max_lag: Duration,
     pub read_your_writes_timeout: Duration,
     pub shutdown_timeout: Duration,
+    pub notify: crate::notify::config::NotifyConfig,
     pub identity: crate::identity_config::IdentityConfig,
     pub market: crate::market::config::MarketConfig,
 }
@@ -166,6 +167,7 @@ impl Config {
                 Some(30),
                 "seconds, e.g. 30",
             )?),
+            notify: crate::notify::config::NotifyConfig::from_lookup(&lookup)?,
             identity: crate::identity_config::IdentityConfig::from_lookup(&lookup)?,
             market: crate::market::config::MarketConfig::from_lookup(&lookup)?,
         })

@@ -14,6 +14,7 @@ pub mod identity_config;
 pub mod mail;
 
 pub mod market;
+pub mod notify;
 pub mod postgres;
 pub mod projector;
 pub mod read_models;

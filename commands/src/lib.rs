@@ -14,6 +14,7 @@ pub mod claim_keys;
 pub mod error;
 pub mod market;
 pub mod metadata;
+pub mod notifications;
 pub mod password;
 pub mod payments;
 pub mod ports;

@@ -12,6 +12,7 @@ pub mod billing;
 pub mod claim;
 pub mod job;
 pub mod market;
+pub mod notification;
 pub mod pattern;
 pub mod signal;
 pub mod symbol;

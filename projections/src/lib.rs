@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod market;
+pub mod notifications;
 
 use serde_json::Value;
 use time::OffsetDateTime;

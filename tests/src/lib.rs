@@ -10,6 +10,9 @@ use adapters::app::{RunningApp, StartOptions};
 use adapters::config::Config;
 use sqlx::PgPool;
 
+pub mod notify;
+pub mod ntfy_fake;
+
 /// The broker tests talk to (a real RabbitMQ).
 pub fn amqp_url() -> String {
     std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
@@ -38,6 +41,9 @@ pub fn test_config_with(overrides: &[(&str, &str)]) -> Config {
         // databases can hold it back; give read-your-writes room.
         ("CRYPTOLENS_READ_YOUR_WRITES_MS", "15000".to_owned()),
         ("CRYPTOLENS_TOKEN_KEY", "22".repeat(32)),
+        // Notification delivery runs only in the tests that set it up (with
+        // a randomised topology they delete afterwards).
+        ("CRYPTOLENS_NOTIFY__RUN_IN_SERVE", "false".to_owned()),
         ("CRYPTOLENS_API_KEY_PEPPER", "33".repeat(32)),
         ("CRYPTOLENS_SEALING_KEYS", format!("k1:{}", "44".repeat(32))),
         (

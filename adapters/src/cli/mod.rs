@@ -51,8 +51,17 @@ pub enum Command {
     /// Market data: symbols, scans, backfill, import, health, parity tools.
     #[command(subcommand)]
     Market(market::MarketCommand),
+    /// Run a background worker alone (until SIGINT/SIGTERM).
+    #[command(subcommand)]
+    Worker(WorkerCommand),
     /// Measure the write path and projector replay against a baseline, on a scratch database.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// Deliver notifications: consume the RabbitMQ work queue and push to NTFY.
+    Notifications,
 }
 
 /// The account use cases over PostgreSQL, for commands that act on accounts.
@@ -91,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::from_env()?;
     let log_format = match cli.command {
-        Command::Serve => config.log_format,
+        Command::Serve | Command::Worker(_) => config.log_format,
         _ => crate::config::LogFormat::Pretty,
     };
     telemetry::init_tracing(log_format);
@@ -111,5 +120,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(command) => admin::run(&config, command).await,
         Command::Market(command) => market::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
+        Command::Worker(WorkerCommand::Notifications) => crate::notify::run_worker(&config).await,
     }
 }

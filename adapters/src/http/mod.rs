@@ -10,6 +10,7 @@ pub mod context;
 pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod notifications;
 pub mod pages;
 pub mod rate_limit;
 pub mod security_headers;
@@ -42,6 +43,7 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub config: Arc<Config>,
     pub identity: Arc<auth::IdentityState>,
+    pub notifications: Arc<commands::notifications::NotificationService<PgStores>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -52,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account_settings::router())
         .merge(api_keys::router())
         .merge(admin::router())
+        .merge(notifications::router())
         .merge(pages::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound })

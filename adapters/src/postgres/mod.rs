@@ -3,6 +3,7 @@
 
 pub mod event_log;
 pub mod event_repository;
+pub mod in_tx;
 pub mod sessions;
 pub mod totp_secrets;
 

@@ -52,6 +52,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     let mut all: Vec<Arc<dyn Projection>> = vec![
         Arc::new(read_models::accounts::AccountsProjection),
         Arc::new(read_models::api_keys::ApiKeysProjection),
+        Arc::new(read_models::notifications::NotificationSettingsProjection),
     ];
     all.extend(read_models::market::projections());
     all

@@ -4,3 +4,4 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod market;
+pub mod notifications;

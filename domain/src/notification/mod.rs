@@ -1,0 +1,25 @@
+//! Notifications: what a push says, the per-message delivery record, and
+//! each user's settings (topic, preferences, mutes).
+
+mod delivery;
+mod preferences;
+mod push;
+mod settings;
+mod signal;
+
+#[cfg(test)]
+mod tests;
+
+pub use delivery::{
+    FailureReason, Notification, NotificationCommand, NotificationError, NotificationEvent,
+    Recipient,
+};
+pub use preferences::{
+    Directions, Mutes, Preferences, PreferencesInput, QuietHours, TimeZoneName, Topic,
+    parse_symbol, quiet_until,
+};
+pub use push::{Priority, Push, PushKind};
+pub use settings::{
+    MAX_MUTES, NotificationSettings, SettingsCommand, SettingsError, SettingsEvent,
+};
+pub use signal::{PRO_SYMBOLS, SignalAlert, TIMEFRAMES, Tier, pattern_abbreviation};

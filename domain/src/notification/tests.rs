@@ -1,0 +1,303 @@
+use cqrs_es::test::TestFramework;
+use time::macros::datetime;
+use uuid::Uuid;
+
+use super::*;
+
+type NotificationTest = TestFramework<Notification>;
+
+fn recipient() -> Recipient {
+    Recipient {
+        user_id: Some(Uuid::from_u128(5)),
+        kind: PushKind::Signal,
+        broadcast_id: None,
+    }
+}
+
+fn failed(attempt: u32, last: bool) -> NotificationEvent {
+    NotificationEvent::NotificationFailed {
+        recipient: recipient(),
+        attempt,
+        reason: FailureReason::Status { code: 503 },
+        last,
+        at: datetime!(2026-11-28 10:00 UTC),
+    }
+}
+
+#[test]
+fn a_delivery_after_failures_is_recorded_once() {
+    NotificationTest::with(())
+        .given(vec![failed(1, false)])
+        .when(NotificationCommand::RecordDelivered {
+            recipient: recipient(),
+            attempt: 2,
+            now: datetime!(2026-11-28 10:00:05 UTC),
+        })
+        .then_expect_events(vec![NotificationEvent::NotificationDelivered {
+            recipient: recipient(),
+            attempt: 2,
+            at: datetime!(2026-11-28 10:00:05 UTC),
+        }]);
+}
+
+#[test]
+fn a_delivered_message_accepts_nothing_more() {
+    let delivered = NotificationEvent::NotificationDelivered {
+        recipient: recipient(),
+        attempt: 1,
+        at: datetime!(2026-11-28 10:00 UTC),
+    };
+    NotificationTest::with(())
+        .given(vec![delivered])
+        .when(NotificationCommand::RecordDelivered {
+            recipient: recipient(),
+            attempt: 2,
+            now: datetime!(2026-11-28 10:01 UTC),
+        })
+        .then_expect_error(NotificationError::AlreadyDelivered);
+}
+
+#[test]
+fn a_message_given_up_on_stays_given_up() {
+    NotificationTest::with(())
+        .given(vec![failed(1, true)])
+        .when(NotificationCommand::RecordDelivered {
+            recipient: recipient(),
+            attempt: 2,
+            now: datetime!(2026-11-28 10:01 UTC),
+        })
+        .then_expect_error(NotificationError::AlreadyAbandoned);
+}
+
+#[test]
+fn events_are_stored_with_flat_fields() {
+    let json = serde_json::to_value(failed(3, false)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"NotificationFailed": {
+            "user_id": "00000000-0000-0000-0000-000000000005", "kind": "signal",
+            "broadcast_id": null, "attempt": 3, "reason": "status", "code": 503,
+            "last": false, "at": "2026-11-28T10:00:00Z"}})
+    );
+    let back: NotificationEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(back, failed(3, false));
+    assert!(Priority::new(0).is_none() && Priority::new(6).is_none());
+    assert_eq!(Priority::new(5).map(Priority::get), Some(5));
+}
+
+mod settings {
+    use time::macros::datetime;
+
+    use super::super::*;
+
+    type SettingsTest = cqrs_es::test::TestFramework<NotificationSettings>;
+
+    fn topic(n: u8) -> Topic {
+        Topic::from_random([n; 16])
+    }
+
+    fn input() -> PreferencesInput {
+        PreferencesInput {
+            enabled: true,
+            min_confluence: 4,
+            directions: "long".into(),
+            priority: 5,
+            quiet_hours: Some((22, 7)),
+            time_zone: "Europe/Berlin".into(),
+        }
+    }
+
+    #[test]
+    fn a_topic_is_cl_and_128_bits_of_hex() {
+        let topic = topic(0xab);
+        assert_eq!(topic.as_str(), format!("cl_{}", "ab".repeat(16)));
+        assert_eq!(Topic::parse(topic.as_str()), Some(topic));
+        for bad in [
+            "cl_abc",
+            "xx_00000000000000000000000000000000",
+            "cl_0000000000000000000000000000000G",
+        ] {
+            assert_eq!(Topic::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_topic_is_assigned_once_and_rotated_on_request() {
+        let assigned = SettingsEvent::NotificationTopicAssigned { topic: topic(1) };
+        SettingsTest::with(())
+            .given(vec![assigned.clone()])
+            .when(SettingsCommand::AssignTopic { topic: topic(2) })
+            .then_expect_events(vec![]);
+        SettingsTest::with(())
+            .given(vec![assigned])
+            .when(SettingsCommand::RotateTopic { topic: topic(3) })
+            .then_expect_events(vec![SettingsEvent::NotificationTopicRotated {
+                topic: topic(3),
+            }]);
+    }
+
+    #[test]
+    fn valid_preferences_are_recorded_and_unchanged_ones_are_not() {
+        let preferences = Preferences::parse(&input()).unwrap();
+        let updated = SettingsEvent::NotificationPreferencesUpdated {
+            preferences: preferences.clone(),
+        };
+        SettingsTest::with(())
+            .given_no_previous_events()
+            .when(SettingsCommand::UpdatePreferences {
+                preferences: preferences.clone(),
+            })
+            .then_expect_events(vec![updated.clone()]);
+        SettingsTest::with(())
+            .given(vec![updated])
+            .when(SettingsCommand::UpdatePreferences { preferences })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let bad = PreferencesInput {
+            enabled: true,
+            min_confluence: 8,
+            directions: "sideways".into(),
+            priority: 0,
+            quiet_hours: Some((5, 24)),
+            time_zone: "Mars/Olympus".into(),
+        };
+        let fields: Vec<&str> = Preferences::parse(&bad)
+            .unwrap_err()
+            .iter()
+            .map(|f| f.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "min_confluence",
+                "directions",
+                "priority",
+                "quiet_hours",
+                "time_zone"
+            ]
+        );
+        let same_hours = PreferencesInput {
+            quiet_hours: Some((3, 3)),
+            ..input()
+        };
+        assert_eq!(
+            Preferences::parse(&same_hours).unwrap_err()[0].field,
+            "quiet_hours"
+        );
+    }
+
+    #[test]
+    fn quiet_hours_hold_until_they_end_in_the_users_zone() {
+        let berlin = Preferences::parse(&input()).unwrap(); // 22 -> 7, Europe/Berlin
+        // 21:30 UTC in November is 22:30 in Berlin: quiet until 07:00 Berlin = 06:00 UTC.
+        assert_eq!(
+            berlin.quiet_until(datetime!(2026-11-28 21:30 UTC)),
+            Some(datetime!(2026-11-29 06:00 UTC))
+        );
+        // 03:00 UTC = 04:00 Berlin: quiet until 06:00 UTC the same day.
+        assert_eq!(
+            berlin.quiet_until(datetime!(2026-11-29 03:00 UTC)),
+            Some(datetime!(2026-11-29 06:00 UTC))
+        );
+        // 12:00 UTC = 13:00 Berlin: not quiet.
+        assert_eq!(berlin.quiet_until(datetime!(2026-11-29 12:00 UTC)), None);
+        // Summer time: 22:00 Berlin is 20:00 UTC.
+        assert_eq!(
+            berlin.quiet_until(datetime!(2026-07-01 20:30 UTC)),
+            Some(datetime!(2026-07-02 05:00 UTC))
+        );
+        assert_eq!(
+            Preferences::default().quiet_until(datetime!(2026-07-01 20:30 UTC)),
+            None
+        );
+    }
+
+    #[test]
+    fn mutes_keep_the_whole_list_and_a_test_push_needs_a_topic() {
+        let muted = SettingsEvent::NotificationSymbolsMuted {
+            muted_symbols: vec!["BTC/USDT".into()],
+        };
+        SettingsTest::with(())
+            .given(vec![muted.clone()])
+            .when(SettingsCommand::Mute {
+                symbol: "ETH/USDT".into(),
+            })
+            .then_expect_events(vec![SettingsEvent::NotificationSymbolsMuted {
+                muted_symbols: vec!["BTC/USDT".into(), "ETH/USDT".into()],
+            }]);
+        SettingsTest::with(())
+            .given(vec![muted])
+            .when(SettingsCommand::Unmute {
+                symbol: "BTC/USDT".into(),
+            })
+            .then_expect_events(vec![SettingsEvent::NotificationSymbolsMuted {
+                muted_symbols: vec![],
+            }]);
+        SettingsTest::with(())
+            .given_no_previous_events()
+            .when(SettingsCommand::RequestTestPush {
+                now: datetime!(2026-11-28 10:00 UTC),
+            })
+            .then_expect_error(SettingsError::NoTopic);
+        assert_eq!(parse_symbol(" btc/usdt "), Some("BTC/USDT".into()));
+        assert_eq!(parse_symbol("BTCUSDT"), None);
+    }
+}
+
+mod signal {
+    use super::super::*;
+    use crate::market::{Direction, PatternType, Timeframe};
+
+    pub fn alert(direction: Direction) -> SignalAlert {
+        SignalAlert {
+            signal_id: "sig-1".into(),
+            symbol: "BTC/USDT".into(),
+            direction,
+            pattern: PatternType::Imbalance,
+            timeframe: Timeframe::H4,
+            entry: 40000.0,
+            stop_loss: 39000.0,
+            take_profits: [41000.0, 42000.0, 43500.0],
+            risk_reward: 1.5,
+            confluence: 4,
+            aligned: vec![Timeframe::M15, Timeframe::H1, Timeframe::H4, Timeframe::D1],
+            created_at_ms: 1_795_860_000_000,
+        }
+    }
+
+    #[test]
+    fn a_long_signal_reads_as_product_section_5_says() {
+        let push =
+            alert(Direction::Bullish).push(Priority::new(5).unwrap(), "https://cryptolens.test/");
+        assert_eq!(push.title, "LONG: BTC/USDT | FVG [4h]");
+        assert_eq!(
+            push.body,
+            "28/11/2026 10:00 UTC\nEntry: $40000.0000\nStop Loss: $39000.0000 (-2.50%)\n\
+             TP1: $41000.0000 (+2.50%)\nTP2: $42000.0000 (+5.00%)\nTP3: $43500.0000 (+8.75%)\n\
+             R:R: 1.5\nConfluence: 4/7 [15m, 1h, 4h, 1d]"
+        );
+        assert_eq!(push.tags, ["green_circle", "long", "BTC", "FVG"]);
+        assert_eq!(
+            push.click.as_deref(),
+            Some("https://cryptolens.test/signals/sig-1")
+        );
+        assert_eq!(push.priority.get(), 5);
+    }
+
+    #[test]
+    fn tiers_allow_symbols_patterns_caps_and_delays() {
+        assert!(Tier::Free.allows("BTC/USDT", PatternType::Imbalance));
+        assert!(!Tier::Free.allows("BTC/USDT", PatternType::OrderBlock));
+        assert!(!Tier::Free.allows("ETH/USDT", PatternType::Imbalance));
+        assert!(Tier::Pro.allows("SOL/USDT", PatternType::LiquiditySweep));
+        assert!(!Tier::Pro.allows("DOGE/USDT", PatternType::Imbalance));
+        assert!(Tier::Premium.allows("DOGE/USDT", PatternType::OrderBlock));
+        assert_eq!(Tier::Free.daily_cap(), Some(1));
+        assert_eq!(Tier::Pro.daily_cap(), Some(20));
+        assert_eq!(Tier::Premium.daily_cap(), None);
+        assert!(Tier::Free.is_delayed() && !Tier::Pro.is_delayed());
+    }
+}
