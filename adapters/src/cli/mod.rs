@@ -1,8 +1,9 @@
 //! The `cryptolens` command line.
 
+pub mod accounts;
 pub mod admin;
 mod demo;
-mod events;
+pub mod events;
 pub mod keys;
 pub mod mail;
 mod projections;
@@ -35,6 +36,9 @@ pub enum Command {
     /// Inspect, rebuild and verify projections.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
+    /// Act on accounts: forget a person.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// Create admins and act on accounts as an admin.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -75,6 +79,9 @@ pub fn account_service(
                 pool.clone(),
                 keyring,
             )),
+            personal_data: std::sync::Arc::new(postgres::personal_data::PgPersonalDataKeys::new(
+                pool.clone(),
+            )),
         },
     ))
 }
@@ -100,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(command) => mail::run(&config, command).await,
         Command::Keys(command) => keys::run(&config, command).await,
         Command::Admin(command) => admin::run(&config, command).await,
+        Command::Accounts(command) => accounts::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
     }
 }

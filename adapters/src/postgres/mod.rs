@@ -2,6 +2,7 @@
 //! global-order reader of the event log.
 
 pub mod event_log;
+pub mod personal_data;
 pub mod sessions;
 pub mod totp_secrets;
 
