@@ -14,6 +14,7 @@ pub mod claim_keys;
 pub mod error;
 pub mod metadata;
 pub mod password;
+pub mod payments;
 pub mod personal_data;
 pub mod ports;
 pub mod sealing;

@@ -1,23 +1,21 @@
 //! Aggregates in and out of an event store, in event-store mode only.
 //!
-//! [`Repository`] wraps a cqrs-es `CqrsFramework` (to execute commands) and
-//! a second handle on the same store (to load state for decisions that need
-//! it before a command exists, such as checking a password). Conflicts on
-//! the `(aggregate_type, aggregate_id, sequence)` key are retried a bounded
-//! number of times; each retry reloads the aggregate, so a lost race is
-//! re-decided on the winner's events.
+//! [`Repository`] executes commands the way cqrs-es's `CqrsFramework` does
+//! (load through the `EventStore`, decide through an `EventSink`, commit with
+//! metadata), and adds what use cases here need: the decided events as the
+//! answer, loading state without a command (checking a password), creating
+//! new aggregates without a load ([`Repository::create`]), and one post-commit
+//! hook for every path. Conflicts on the `(aggregate_type, aggregate_id,
+//! sequence)` key are retried a bounded number of times; each retry reloads
+//! the aggregate, so a lost race is re-decided on the winner's events.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::mem_store::MemStore;
-use cqrs_es::{
-    Aggregate, AggregateContext, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query,
-};
+use cqrs_es::mem_store::{MemStore, MemStoreAggregateContext};
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventEnvelope, EventStore};
 
 use crate::{CommandError, Metadata};
 
@@ -29,10 +27,14 @@ pub trait PureAggregate: Aggregate<Services = ()> + 'static {}
 impl<A: Aggregate<Services = ()> + 'static> PureAggregate for A {}
 
 /// A source of event stores, one per aggregate type.
-pub trait EventStores: Send + Sync + 'static {
+pub trait EventStores: Clone + Send + Sync + 'static {
     type Store<A: PureAggregate>: EventStore<A> + 'static;
 
     fn store<A: PureAggregate>(&self) -> Self::Store<A>;
+
+    /// The context of an aggregate assumed not to exist yet (no events),
+    /// for optimistic creation: committing it conflicts if it does exist.
+    fn fresh<A: PureAggregate>(&self, id: &str) -> <Self::Store<A> as EventStore<A>>::AC;
 }
 
 /// Told after every successful commit (wake-ups, metrics, logs). Never the
@@ -42,46 +44,24 @@ pub trait CommitObserver: Send + Sync {
     fn committed(&self, aggregate_type: &'static str, aggregate_id: &str, events: usize);
 }
 
-struct ObserverQuery<A> {
-    observer: Arc<dyn CommitObserver>,
-    _aggregate: PhantomData<fn() -> A>,
-}
-
-#[async_trait]
-impl<A: PureAggregate> Query<A> for ObserverQuery<A> {
-    async fn dispatch(&self, aggregate_id: &str, events: &[EventEnvelope<A>]) {
-        self.observer.committed(A::TYPE, aggregate_id, events.len());
-    }
-}
-
 pub struct Repository<A: PureAggregate, S: EventStores> {
-    framework: CqrsFramework<A, S::Store<A>>,
-    reader: S::Store<A>,
+    store: S::Store<A>,
+    stores: S,
     observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl<A: PureAggregate, S: EventStores> Repository<A, S> {
     pub fn new(stores: &S, observer: Option<Arc<dyn CommitObserver>>) -> Self {
-        let queries: Vec<Box<dyn Query<A>>> = observer
-            .clone()
-            .into_iter()
-            .map(|observer| {
-                Box::new(ObserverQuery::<A> {
-                    observer,
-                    _aggregate: PhantomData,
-                }) as Box<dyn Query<A>>
-            })
-            .collect();
         Self {
-            framework: CqrsFramework::new(stores.store::<A>(), queries, ()),
-            reader: stores.store::<A>(),
+            store: stores.store::<A>(),
+            stores: stores.clone(),
             observer,
         }
     }
 
     /// The aggregate's current state (default when it has no events).
     pub async fn load(&self, id: &str) -> Result<A, CommandError<A::Error>> {
-        let mut context = self.reader.load_aggregate(id).await?;
+        let mut context = self.store.load_aggregate(id).await?;
         Ok(std::mem::take(context.aggregate()))
     }
 
@@ -95,24 +75,11 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
     where
         A::Command: Clone,
     {
-        let mut attempt = 0;
-        loop {
-            match self
-                .framework
-                .execute_with_metadata(id, command.clone(), metadata.to_map())
-                .await
-            {
-                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
-                    attempt += 1;
-                    tracing::debug!(aggregate = A::TYPE, id, attempt, "conflict, retrying");
-                }
-                other => return other.map_err(CommandError::from),
-            }
-        }
+        self.execute_returning(id, command, metadata)
+            .await
+            .map(drop)
     }
-}
 
-impl<A: PureAggregate, S: EventStores> Repository<A, S> {
     /// Like [`Repository::execute`], returning the events the command
     /// appended (empty when it decided nothing needed recording), for use
     /// cases whose answer depends on what was decided.
@@ -127,7 +94,14 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
     {
         let mut attempt = 0;
         loop {
-            match self.try_execute(id, command.clone(), metadata).await {
+            let result = match self.store.load_aggregate(id).await {
+                Ok(context) => {
+                    self.decide_and_commit(id, context, command.clone(), metadata)
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            match result {
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
                     attempt += 1;
                     tracing::debug!(aggregate = A::TYPE, id, attempt, "conflict, retrying");
@@ -137,13 +111,41 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
         }
     }
 
-    async fn try_execute(
+    /// Executes a command that creates the aggregate, without first loading
+    /// it: the command is decided on a fresh aggregate and appended at
+    /// sequence 1. If the aggregate turns out to exist, the append conflicts
+    /// and the command is re-decided on its real history by
+    /// [`Self::execute`]. For ids that are new by construction (fresh UUIDs)
+    /// this saves the load's round trip.
+    pub async fn create(
         &self,
         id: &str,
         command: A::Command,
         metadata: &Metadata,
+    ) -> Result<(), CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
+        let context = self.stores.fresh::<A>(id);
+        match self
+            .decide_and_commit(id, context, command.clone(), metadata)
+            .await
+        {
+            Err(AggregateError::AggregateConflict) => self.execute(id, command, metadata).await,
+            other => other.map(drop).map_err(CommandError::from),
+        }
+    }
+
+    /// What `CqrsFramework::execute_with_metadata` does (decide on the
+    /// loaded state through an `EventSink`, commit with the metadata), plus
+    /// returning the decided events and telling the observer.
+    async fn decide_and_commit(
+        &self,
+        id: &str,
+        mut context: <S::Store<A> as EventStore<A>>::AC,
+        command: A::Command,
+        metadata: &Metadata,
     ) -> Result<Vec<A::Event>, AggregateError<A::Error>> {
-        let mut context = self.reader.load_aggregate(id).await?;
         let sink: EventSink<A> = EventSink::default();
         context
             .aggregate()
@@ -151,11 +153,14 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
             .await
             .map_err(AggregateError::UserError)?;
         let events = sink.collect().await;
+        if events.is_empty() {
+            return Ok(events);
+        }
         let committed = self
-            .reader
+            .store
             .commit(events.clone(), context, metadata.to_map())
             .await?;
-        if let (Some(observer), false) = (&self.observer, committed.is_empty()) {
+        if let Some(observer) = &self.observer {
             observer.committed(A::TYPE, id, committed.len());
         }
         Ok(events)
@@ -163,9 +168,9 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
 }
 
 /// In-memory stores for tests: one shared `MemStore` per aggregate type.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct MemStores {
-    stores: Mutex<HashMap<TypeId, Box<dyn Any + Send>>>,
+    stores: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send>>>>,
 }
 
 /// A handle on one shared in-memory store.
@@ -197,6 +202,14 @@ impl<A: PureAggregate> EventStore<A> for SharedMemStore<A> {
 
 impl EventStores for MemStores {
     type Store<A: PureAggregate> = SharedMemStore<A>;
+
+    fn fresh<A: PureAggregate>(&self, id: &str) -> MemStoreAggregateContext<A> {
+        MemStoreAggregateContext {
+            aggregate_id: id.to_owned(),
+            aggregate: A::default(),
+            current_sequence: 0,
+        }
+    }
 
     fn store<A: PureAggregate>(&self) -> SharedMemStore<A> {
         let mut stores = match self.stores.lock() {

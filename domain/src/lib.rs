@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod billing;
 pub mod claim;
 pub mod market;
 

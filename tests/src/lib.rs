@@ -34,6 +34,9 @@ pub fn test_config_with(overrides: &[(&str, &str)]) -> Config {
         ("CRYPTOLENS_CLAIM_KEY", "11".repeat(32)),
         ("CRYPTOLENS_PROJECTOR__POLL_MS", "100".to_owned()),
         ("CRYPTOLENS_SHUTDOWN_TIMEOUT_SECONDS", "10".to_owned()),
+        // The projector fence is cluster-wide: parallel tests in other
+        // databases can hold it back; give read-your-writes room.
+        ("CRYPTOLENS_READ_YOUR_WRITES_MS", "15000".to_owned()),
         ("CRYPTOLENS_TOKEN_KEY", "22".repeat(32)),
         ("CRYPTOLENS_API_KEY_PEPPER", "33".repeat(32)),
         ("CRYPTOLENS_SEALING_KEYS", format!("k1:{}", "44".repeat(32))),

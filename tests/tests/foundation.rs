@@ -413,9 +413,25 @@ async fn the_fenced_reader_never_skips_events_that_commit_out_of_order(pool: PgP
     );
 
     slow.commit().await.unwrap();
-    let after = adapters::postgres::event_log::read_after(&mut conn, &start, 100, None, None)
-        .await
-        .unwrap();
+    // The fence is cluster-wide: other databases' open transactions (tests
+    // running in parallel) may hold it back a moment longer.
+    let conn = std::sync::Arc::new(tokio::sync::Mutex::new(conn));
+    let after = eventually(
+        Duration::from_secs(10),
+        "both events to pass the fence",
+        || {
+            let (conn, start) = (std::sync::Arc::clone(&conn), start.clone());
+            async move {
+                let mut conn = conn.lock().await;
+                let rows =
+                    adapters::postgres::event_log::read_after(&mut conn, &start, 100, None, None)
+                        .await
+                        .unwrap();
+                (rows.len() == 2).then_some(rows)
+            }
+        },
+    )
+    .await;
     let ids: Vec<_> = after
         .iter()
         .map(|r| r.event.aggregate_id.as_str())

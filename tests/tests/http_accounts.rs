@@ -398,3 +398,56 @@ async fn readiness_is_503_when_the_broker_is_unreachable(pool: PgPool) {
     assert_eq!(body["checks"]["postgres"]["ok"], true);
     app.shutdown().await.unwrap();
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn shutdown_lets_an_in_flight_registration_finish(pool: PgPool) {
+    let t = spawn_app(pool).await;
+    let in_flight = {
+        let (client, url) = (t.client.clone(), t.url("/api/v1/accounts"));
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": "late@example.com", "username": "late", "password": "Correct-Horse-9"}))
+                .send()
+                .await
+        })
+    };
+    // The registration is being handled (hashing takes a while) when the
+    // metrics request sees two requests in flight: itself and it.
+    let (client, url) = (t.client.clone(), t.url("/metrics"));
+    eventually(
+        Duration::from_secs(10),
+        "the registration to be in flight",
+        || {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                let text = client.get(&url).send().await.ok()?.text().await.ok()?;
+                text.lines()
+                    .find(|l| l.starts_with("http_requests_in_flight "))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                    .filter(|n| *n >= 2.0)
+            }
+        },
+    )
+    .await;
+    let pool = t.pool().clone();
+    t.app.shutdown().await.unwrap();
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE aggregate_type = 'account' AND aggregate_id = $1
+            AND event_type = 'AccountRegistered'",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored, 1,
+        "the registration that was in flight was recorded"
+    );
+}

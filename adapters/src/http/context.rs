@@ -56,6 +56,7 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
 
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let _in_flight = InFlight::enter();
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
@@ -75,6 +76,23 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
     response
+}
+
+/// Counts a request in `http_requests_in_flight` until dropped (also when
+/// the client goes away and the request future is dropped).
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    }
 }
 
 /// Command metadata for this request, acting anonymously.

@@ -2,6 +2,7 @@
 //! global-order reader of the event log.
 
 pub mod event_log;
+pub mod event_repository;
 pub mod personal_data;
 pub mod sessions;
 pub mod totp_secrets;
@@ -10,8 +11,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use commands::store::{EventStores, PureAggregate};
-use cqrs_es::persist::PersistedEventStore;
-use postgres_es::PostgresEventRepository;
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
+use event_repository::EventLogRepository;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -50,9 +51,18 @@ impl PgStores {
 }
 
 impl EventStores for PgStores {
-    type Store<A: PureAggregate> = PersistedEventStore<PostgresEventRepository, A>;
+    type Store<A: PureAggregate> = PersistedEventStore<EventLogRepository, A>;
 
     fn store<A: PureAggregate>(&self) -> Self::Store<A> {
-        PersistedEventStore::new_event_store(PostgresEventRepository::new(self.pool.clone()))
+        PersistedEventStore::new_event_store(EventLogRepository::new(self.pool.clone()))
+    }
+
+    fn fresh<A: PureAggregate>(&self, id: &str) -> EventStoreAggregateContext<A> {
+        EventStoreAggregateContext {
+            aggregate_id: id.to_owned(),
+            aggregate: A::default(),
+            current_sequence: 0,
+            current_snapshot: None,
+        }
     }
 }

@@ -66,21 +66,41 @@ impl Runner {
 
     pub async fn run(self, shutdown: CancellationToken) {
         let name = self.projection.name();
+        // One dedicated connection per runner: followers retry the lock on
+        // it; a leader holds the lock for as long as the connection lives.
+        let mut lock: Option<PgConnection> = None;
         loop {
-            match self.lead(&shutdown).await {
-                Ok(Leadership::Stopped) => return,
-                Ok(Leadership::Busy) => {}
-                Ok(Leadership::Lost) => {
-                    tracing::warn!(projection = name, "lost the projection lock")
+            if lock.is_none() {
+                match PgConnection::connect_with(&self.pool.connect_options()).await {
+                    Ok(conn) => lock = Some(conn),
+                    Err(error) => {
+                        tracing::warn!(projection = name, %error, "cannot open the projector lock connection")
+                    }
                 }
-                Err(error) => {
-                    tracing::error!(
-                        projection = name,
-                        error = format!("{error:#}"),
-                        "projector failed; retrying"
-                    );
-                    metrics::counter!("cryptolens_projector_failures_total", "projection" => name)
-                        .increment(1);
+            }
+            if let Some(conn) = lock.as_mut() {
+                match try_lock(conn, name).await {
+                    Ok(true) => match self.lead(conn, &shutdown).await {
+                        Leadership::Stopped => {
+                            if let Some(conn) = lock.take() {
+                                let _ = conn.close().await;
+                            }
+                            return;
+                        }
+                        Leadership::Lost => {
+                            tracing::warn!(projection = name, "lost the projection lock");
+                            lock = None;
+                        }
+                    },
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(
+                            projection = name,
+                            error = format!("{error:#}"),
+                            "cannot take the projection lock"
+                        );
+                        lock = None;
+                    }
                 }
             }
             self.leading.store(false, Ordering::SeqCst);
@@ -91,72 +111,78 @@ impl Runner {
         }
     }
 
-    async fn lead(&self, shutdown: &CancellationToken) -> anyhow::Result<Leadership> {
+    /// Runs batches while holding the lock on `lock`. A failing batch (it
+    /// rolled back) is retried after a pause; leadership is kept.
+    async fn lead(&self, lock: &mut PgConnection, shutdown: &CancellationToken) -> Leadership {
         let name = self.projection.name();
-        let Some(mut lock) = try_lock(&self.pool, name).await? else {
-            return Ok(Leadership::Busy);
-        };
         self.leading.store(true, Ordering::SeqCst);
         tracing::info!(projection = name, "leading projection");
-        batch::ensure_checkpoint(&self.pool, name).await?;
         let mut wake = self.wake.subscribe();
         let mut last_check = tokio::time::Instant::now();
+        let mut checkpoint_exists = false;
         loop {
             if shutdown.is_cancelled() {
-                let _ = lock.close().await;
-                return Ok(Leadership::Stopped);
+                return Leadership::Stopped;
             }
             if last_check.elapsed() >= self.options.leadership_check {
-                if sqlx::query("SELECT 1").execute(&mut lock).await.is_err() {
-                    return Ok(Leadership::Lost);
+                if sqlx::query("SELECT 1").execute(&mut *lock).await.is_err() {
+                    return Leadership::Lost;
                 }
                 last_check = tokio::time::Instant::now();
             }
-            // A batch in flight is never cancelled: it commits or rolls back.
             wake.mark_unchanged();
-            let read = batch::run_batch(
-                &self.pool,
-                self.projection.as_ref(),
-                self.options.batch_size,
-                self.options.before_commit.as_ref(),
-            )
-            .await?;
-            if read > 0 {
-                continue;
-            }
+            // A batch in flight is never cancelled: it commits or rolls back.
+            let pause = match self.next_batch(&mut checkpoint_exists).await {
+                Ok(read) if read > 0 => continue,
+                Ok(_) => self.options.poll,
+                Err(error) => {
+                    tracing::error!(
+                        projection = name,
+                        error = format!("{error:#}"),
+                        "projector batch failed; retrying"
+                    );
+                    metrics::counter!("cryptolens_projector_failures_total", "projection" => name)
+                        .increment(1);
+                    self.options.leadership_check
+                }
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = wake.changed() => {}
-                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = tokio::time::sleep(pause) => {}
             }
         }
+    }
+
+    async fn next_batch(&self, checkpoint_exists: &mut bool) -> anyhow::Result<usize> {
+        if !*checkpoint_exists {
+            batch::ensure_checkpoint(&self.pool, self.projection.name()).await?;
+            *checkpoint_exists = true;
+        }
+        batch::run_batch(
+            &self.pool,
+            self.projection.as_ref(),
+            self.options.batch_size,
+            self.options.before_commit.as_ref(),
+        )
+        .await
     }
 }
 
 enum Leadership {
     Stopped,
-    Busy,
     Lost,
 }
 
-/// Tries the projection's session advisory lock on a dedicated connection
-/// (a pooled one would keep the lock after going back to the pool). The
-/// lock lives as long as the returned connection.
-async fn try_lock(pool: &PgPool, name: &str) -> anyhow::Result<Option<PgConnection>> {
-    let mut conn = PgConnection::connect_with(&pool.connect_options())
-        .await
-        .context("opening the projector lock connection")?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+/// Tries the projection's session advisory lock on the runner's dedicated
+/// connection (a pooled one would keep the lock after going back to the
+/// pool). The lock lives as long as that connection.
+async fn try_lock(conn: &mut PgConnection, name: &str) -> anyhow::Result<bool> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
         .bind(format!("projection:{name}"))
-        .fetch_one(&mut conn)
+        .fetch_one(conn)
         .await
-        .context("taking the projection lock")?;
-    if locked {
-        Ok(Some(conn))
-    } else {
-        let _ = conn.close().await;
-        Ok(None)
-    }
+        .context("taking the projection lock")
 }
 
 /// Starts a runner for each projection, plus the wake-up tasks.

@@ -101,9 +101,10 @@ impl<S: EventStores> AccountService<S> {
                 .issue(TokenPurpose::Verification, VERIFICATION_TTL, now),
             now,
         };
+        // A fresh UUID v7: create without loading (falls back on a conflict).
         if let Err(error) = self
             .accounts
-            .execute(&account_id.to_string(), register, metadata)
+            .create(&account_id.to_string(), register, metadata)
             .await
         {
             self.release(&email_claim, owner, metadata).await;
