@@ -276,6 +276,44 @@ mod tests {
     }
 
     #[test]
+    fn a_forgotten_account_is_dropped_even_within_the_batch_that_registered_it() {
+        let (ada, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let registered = |id| AccountEvent::AccountRegistered {
+            account_id: AccountId::from_uuid(id),
+            email: PersonalData::from_sealed("pd1:e".into()),
+            username: PersonalData::from_sealed("pd1:u".into()),
+            password_hash: "x".into(),
+            registered_at: datetime!(2026-01-01 00:00 UTC),
+        };
+        let events = [
+            recorded(1, ada, 1, &registered(ada)),
+            recorded(2, bob, 1, &registered(bob)),
+            recorded(
+                3,
+                ada,
+                2,
+                &AccountEvent::EmailVerified {
+                    at: datetime!(2026-01-01 00:01 UTC),
+                    method: domain::account::VerificationMethod::Link,
+                },
+            ),
+            recorded(
+                4,
+                ada,
+                3,
+                &AccountEvent::PersonalDataForgotten {
+                    at: datetime!(2026-01-01 00:02 UTC),
+                },
+            ),
+        ];
+        let changes = changes(&events).unwrap();
+        let inserted: Vec<_> = changes.new_accounts.iter().map(|a| a.account_id).collect();
+        assert_eq!(inserted, [bob]);
+        assert!(changes.activity.is_empty());
+        assert_eq!(changes.forgotten, [ada]);
+    }
+
+    #[test]
     fn an_undecodable_payload_is_an_error_naming_the_position() {
         let mut event = recorded(
             42,
