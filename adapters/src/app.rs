@@ -9,6 +9,7 @@ use commands::accounts::{AccountDeps, AccountService};
 use commands::api_keys::{ApiKeyService, Pepper};
 use commands::claim_keys::ClaimKeys;
 use commands::password::Argon2Hasher;
+use commands::personal_data::PersonalDataKeys;
 use commands::ports::{Clock, PasswordHasher, SystemClock};
 use commands::sealing::Keyring;
 use commands::store::CommitObserver;
@@ -23,6 +24,7 @@ use crate::http::auth::IdentityState;
 use crate::http::rate_limit::RateLimiters;
 use crate::http::{self, AppState};
 use crate::mail::{MailReactor, MailSender, run_sender};
+use crate::postgres::personal_data::PgPersonalDataKeys;
 use crate::postgres::totp_secrets::PgTotpSecrets;
 use crate::postgres::{self, PgStores};
 use crate::projector::runtime::{self, Runner, RunnerOptions};
@@ -97,6 +99,8 @@ impl RunningApp {
         let keyring = Keyring::new(identity_config.require_sealing_keys()?)
             .context("CRYPTOLENS_SEALING_KEYS")?;
         let stores = PgStores::new(pool.clone());
+        let personal_data: Arc<dyn PersonalDataKeys> =
+            Arc::new(PgPersonalDataKeys::new(pool.clone()));
         let accounts = AccountService::new(
             &stores,
             Some(observer.clone()),
@@ -107,6 +111,7 @@ impl RunningApp {
                 token_key: TokenKey::new(identity_config.require_token_key()?.to_vec())
                     .context("CRYPTOLENS_TOKEN_KEY is too short")?,
                 totp_secrets: Arc::new(PgTotpSecrets::new(pool.clone(), keyring)),
+                personal_data: personal_data.clone(),
             },
         );
         let notifications = commands::notifications::NotificationService::new(
@@ -121,6 +126,7 @@ impl RunningApp {
             Pepper::new(identity_config.require_api_key_pepper()?.to_vec())
                 .context("CRYPTOLENS_API_KEY_PEPPER is too short")?,
             clock.clone(),
+            personal_data,
         );
         let identity = Arc::new(IdentityState {
             clock,

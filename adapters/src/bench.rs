@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use commands::Metadata;
 use commands::store::Repository;
-use domain::account::{Account, AccountCommand, AccountId, Email, Username};
+use domain::account::{Account, AccountCommand, AccountId};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, PgPool};
@@ -19,6 +19,8 @@ use crate::config::Config;
 use crate::postgres::{self, PgStores};
 use crate::projector::batch;
 use crate::read_models::accounts::AccountsProjection;
+
+const BENCH_KEY: [u8; 32] = [7; 32];
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
@@ -96,8 +98,11 @@ fn register(id: Uuid) -> anyhow::Result<AccountCommand> {
     let short = id.simple().to_string();
     Ok(AccountCommand::Register {
         account_id: AccountId::from_uuid(id),
-        email: Email::parse(&format!("{short}@bench.example"))?,
-        username: Username::parse(&format!("b{}", &short[..20]))?,
+        // Sealed with a throwaway key: the write path does not open them.
+        email: commands::personal_data::seal(&BENCH_KEY, id, &format!("{short}@bench.example"))
+            .context("sealing")?,
+        username: commands::personal_data::seal(&BENCH_KEY, id, &format!("b{}", &short[..20]))
+            .context("sealing")?,
         // A cheap command: the hash is precomputed, nothing is hashed.
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hzYWx0$YmVuY2hoYXNo".to_owned(),
         verification: domain::account::IssuedToken {
@@ -109,20 +114,49 @@ fn register(id: Uuid) -> anyhow::Result<AccountCommand> {
     })
 }
 
+/// Ten events per account: registered (email and username sealed with the
+/// account's personal-data key, as the application records them), then
+/// sign-ins with a sealed client address.
 const SEED_EVENTS: &str = r#"
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT 'account', md5('bench' || a)::uuid::text, s,
+SELECT 'account', acc.id::text, s,
        CASE WHEN s = 1 THEN 'AccountRegistered' WHEN s % 3 = 0 THEN 'LoginFailed' ELSE 'LoginSucceeded' END,
        '1.0',
        CASE WHEN s = 1 THEN jsonb_build_object('AccountRegistered', jsonb_build_object(
-                'account_id', md5('bench' || a)::uuid, 'email', 'seed' || a || '@bench.example',
-                'username', 'seed' || a, 'password_hash', 'x', 'registered_at', '2026-01-01T00:00:00Z'))
+                'account_id', acc.id, 'email', acc.email,
+                'username', acc.username, 'password_hash', 'x', 'registered_at', '2026-01-01T00:00:00Z'))
             WHEN s % 3 = 0 THEN jsonb_build_object('LoginFailed', jsonb_build_object(
-                'at', '2026-01-02T00:00:00Z', 'client_ip', '192.0.2.1', 'consecutive_failures', 1))
+                'at', '2026-01-02T00:00:00Z', 'client_ip', acc.ip, 'consecutive_failures', 1))
             ELSE jsonb_build_object('LoginSucceeded', jsonb_build_object(
-                'at', '2026-01-02T00:00:00Z', 'client_ip', '192.0.2.1')) END,
+                'at', '2026-01-02T00:00:00Z', 'client_ip', acc.ip)) END,
        '{"actor":"system:bench"}'::jsonb
-  FROM generate_series($1::int, $2::int) AS a, generate_series(1, 10) AS s"#;
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS acc(id, email, username, ip),
+       generate_series(1, 10) AS s"#;
+
+/// Seeded accounts `from..=to`: ids, keys and sealed personal data.
+/// Seeded accounts: ids, their keys, and sealed emails, usernames and addresses.
+type Seed = (Vec<Uuid>, Vec<Vec<u8>>, [Vec<String>; 3]);
+
+fn seed_accounts(from: i64, to: i64) -> anyhow::Result<Seed> {
+    let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    let mut sealed: [Vec<String>; 3] = Default::default();
+    for a in from..=to {
+        let id = Uuid::now_v7();
+        let key = commands::personal_data::new_key();
+        for (column, text) in sealed.iter_mut().zip([
+            format!("seed{a}@bench.example"),
+            format!("seed{a}"),
+            "192.0.2.1".to_owned(),
+        ]) {
+            let value = commands::personal_data::seal(&key, id, &text).context("sealing")?;
+            column.push(value.sealed().to_owned());
+        }
+        ids.push(id);
+        keys.push(key);
+    }
+    Ok((ids, keys, sealed))
+}
 
 pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
     let base: PgConnectOptions = config.database_url.parse().context("DATABASE_URL")?;
@@ -195,7 +229,7 @@ async fn bench(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
     ));
     let payload = serde_json::to_value(domain::account::AccountEvent::LoginSucceeded {
         at: OffsetDateTime::now_utc(),
-        client_ip: Some("192.0.2.1".into()),
+        client_ip: commands::personal_data::seal(&BENCH_KEY, Uuid::nil(), "192.0.2.1"),
     })?;
     let metadata = Metadata::system("bench");
     let metadata_json = serde_json::to_value(metadata.to_map())?;
@@ -253,7 +287,7 @@ async fn bench(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
                 let id = &owned[writer][n % owned[writer].len()];
                 let command = AccountCommand::RecordSignIn {
                     password_matched: n % 4 != 0,
-                    client_ip: Some("192.0.2.1".into()),
+                    client_ip: commands::personal_data::seal(&BENCH_KEY, Uuid::nil(), "192.0.2.1"),
                     now: OffsetDateTime::now_utc(),
                 };
                 repo.execute(id, command, &meta)
@@ -293,9 +327,17 @@ async fn bench(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
     let mut from = 1;
     while from <= accounts {
         let to = (from + chunk - 1).min(accounts);
+        let (ids, keys, [emails, usernames, ips]) = seed_accounts(from, to)?;
+        sqlx::query("INSERT INTO personal_data_keys (account_id, key) SELECT * FROM unnest($1::uuid[], $2::bytea[])")
+            .bind(&ids)
+            .bind(&keys)
+            .execute(pool)
+            .await?;
         sqlx::query(SEED_EVENTS)
-            .bind(i32::try_from(from)?)
-            .bind(i32::try_from(to)?)
+            .bind(&ids)
+            .bind(emails)
+            .bind(usernames)
+            .bind(ips)
             .execute(pool)
             .await?;
         seed.set_position(u64::try_from(to).unwrap_or(0));

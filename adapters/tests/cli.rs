@@ -33,18 +33,49 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Polls `check` (every 100 ms, for up to 20 s) until it gives a value.
+fn until_ok<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// An account as the application records it: personal data sealed with
+/// the account's key (kept in `personal_data_keys`).
 async fn seed(pool: &PgPool) -> String {
     let id = "01890000-0000-7000-8000-000000000001";
+    let account = uuid::Uuid::parse_str(id).unwrap();
+    let key = commands::personal_data::new_key();
+    sqlx::query("INSERT INTO personal_data_keys (account_id, key) VALUES ($1, $2)")
+        .bind(account)
+        .bind(&key)
+        .execute(pool)
+        .await
+        .unwrap();
+    let seal = |text: &str| {
+        commands::personal_data::seal(&key, account, text)
+            .unwrap()
+            .sealed()
+            .to_owned()
+    };
     for (sequence, event_type, payload) in [
         (
             1,
             "AccountRegistered",
-            serde_json::json!({"AccountRegistered": {"account_id": id, "email": "ada@example.com", "username": "ada", "password_hash": "x", "registered_at": "2026-01-01T00:00:00Z"}}),
+            serde_json::json!({"AccountRegistered": {"account_id": id, "email": seal("ada@example.com"), "username": seal("ada"), "password_hash": "x", "registered_at": "2026-01-01T00:00:00Z"}}),
         ),
         (
             2,
             "LoginSucceeded",
-            serde_json::json!({"LoginSucceeded": {"at": "2026-01-02T00:00:00Z", "client_ip": "192.0.2.1"}}),
+            serde_json::json!({"LoginSucceeded": {"at": "2026-01-02T00:00:00Z", "client_ip": seal("192.0.2.1")}}),
         ),
     ] {
         sqlx::query(
@@ -153,15 +184,19 @@ async fn events_show_and_tail_tell_the_history_in_order(pool: PgPool) {
     let missing = run(&url, &["events", "show", "account", "nobody"]);
     assert_eq!(missing.status.code(), Some(1));
 
-    let tail = run(&url, &["events", "tail", "--json"]);
-    let positions: Vec<i64> = stdout(&tail)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["global_position"]
-                .as_i64()
-                .unwrap()
-        })
-        .collect();
+    // The fence is cluster-wide: parallel tests may hold it back a moment.
+    let positions = until_ok("both events past the fence", || {
+        let tail = run(&url, &["events", "tail", "--json"]);
+        let positions: Vec<i64> = stdout(&tail)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["global_position"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        (positions.len() == 2).then_some(positions)
+    });
     assert_eq!(positions, [1, 2]);
     let from_two = run(&url, &["events", "tail", "--from", "2", "--json"]);
     assert_eq!(stdout(&from_two).lines().count(), 1);
@@ -172,16 +207,20 @@ async fn projections_status_rebuild_and_verify(pool: PgPool) {
     let url = database_url(&pool).await;
     seed(&pool).await;
 
-    let rebuilt = run(&url, &["projections", "rebuild", "accounts"]);
+    // The fence is cluster-wide: parallel tests may hold it back a moment.
+    let rebuilt = until_ok("a rebuild that sees both events", || {
+        let rebuilt = run(&url, &["projections", "rebuild", "accounts"]);
+        assert!(
+            rebuilt.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rebuilt.stderr)
+        );
+        let out = stdout(&rebuilt);
+        (!out.contains("rebuilt accounts: 0 events replayed")).then_some(out)
+    });
     assert!(
-        rebuilt.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
-    );
-    assert!(
-        stdout(&rebuilt).contains("rebuilt accounts: 2 events replayed"),
-        "{}",
-        stdout(&rebuilt)
+        rebuilt.contains("rebuilt accounts: 2 events replayed"),
+        "{rebuilt}"
     );
     let (username, logins): (String, i64) =
         sqlx::query_as("SELECT username, logins_succeeded FROM accounts_view")

@@ -17,6 +17,7 @@ pub mod metadata;
 pub mod notifications;
 pub mod password;
 pub mod payments;
+pub mod personal_data;
 pub mod ports;
 pub mod sealing;
 pub mod store;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::account::AccountEvent;
+use domain::account::{AccountEvent, PersonalData};
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -27,6 +27,7 @@ pub const EVENT_TYPES: &[&str] = &[
     AccountEvent::ADMIN_REVOKED,
     AccountEvent::DEACTIVATED,
     AccountEvent::REACTIVATED,
+    AccountEvent::FORGOTTEN,
 ];
 
 /// A row of `accounts_view`.
@@ -52,12 +53,14 @@ pub struct AccountView {
     pub locked_until: Option<OffsetDateTime>,
 }
 
-/// A row to insert.
+/// A row to insert. The username and email are sealed: the adapter opens
+/// them with the account's personal-data key and drops the row when the key
+/// is gone (the person was forgotten), so a rebuild stays deterministic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAccount {
     pub account_id: Uuid,
-    pub username: String,
-    pub email: String,
+    pub username: PersonalData,
+    pub email: PersonalData,
     pub registered_at: OffsetDateTime,
     pub sequence: i64,
 }
@@ -88,11 +91,14 @@ pub struct AccountActivity {
 pub struct AccountChanges {
     pub new_accounts: Vec<NewAccount>,
     pub activity: Vec<AccountActivity>,
+    /// Accounts whose personal data was forgotten: their rows go.
+    pub forgotten: Vec<Uuid>,
 }
 
 /// Folds a batch (in global order) into row changes.
 pub fn changes(events: &[RecordedEvent]) -> Result<AccountChanges, ProjectionError> {
     let mut new_accounts = Vec::new();
+    let mut forgotten = Vec::new();
     let mut activity: BTreeMap<Uuid, AccountActivity> = BTreeMap::new();
     for event in events.iter().filter(|e| e.aggregate_type == "account") {
         let account_id =
@@ -108,8 +114,8 @@ pub fn changes(events: &[RecordedEvent]) -> Result<AccountChanges, ProjectionErr
                 ..
             } => new_accounts.push(NewAccount {
                 account_id,
-                username: username.as_str().to_owned(),
-                email: email.as_str().to_owned(),
+                username,
+                email,
                 registered_at,
                 sequence: event.sequence,
             }),
@@ -162,6 +168,11 @@ pub fn changes(events: &[RecordedEvent]) -> Result<AccountChanges, ProjectionErr
             AccountEvent::AccountReactivated { .. } => {
                 touch(&mut activity, account_id, event.sequence).active = Some(true);
             }
+            AccountEvent::PersonalDataForgotten { .. } => {
+                activity.remove(&account_id);
+                new_accounts.retain(|a| a.account_id != account_id);
+                forgotten.push(account_id);
+            }
             // Not part of this view.
             AccountEvent::PasswordAccepted { .. }
             | AccountEvent::EmailVerificationRequested { .. }
@@ -175,6 +186,7 @@ pub fn changes(events: &[RecordedEvent]) -> Result<AccountChanges, ProjectionErr
     Ok(AccountChanges {
         new_accounts,
         activity: activity.into_values().collect(),
+        forgotten,
     })
 }
 
@@ -196,7 +208,7 @@ fn touch(
 
 #[cfg(test)]
 mod tests {
-    use domain::account::{AccountId, Email, Username};
+    use domain::account::AccountId;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -224,8 +236,8 @@ mod tests {
         let id = Uuid::from_u128(9);
         let registered = AccountEvent::AccountRegistered {
             account_id: AccountId::from_uuid(id),
-            email: Email::parse("ada@example.com").unwrap(),
-            username: Username::parse("Ada").unwrap(),
+            email: PersonalData::from_sealed("pd1:email".into()),
+            username: PersonalData::from_sealed("pd1:Ada".into()),
             password_hash: "x".into(),
             registered_at: datetime!(2026-01-01 00:00 UTC),
         };
@@ -246,7 +258,7 @@ mod tests {
         ];
         let changes = changes(&events).unwrap();
         assert_eq!(changes.new_accounts.len(), 1);
-        assert_eq!(changes.new_accounts[0].username, "Ada");
+        assert_eq!(changes.new_accounts[0].username.sealed(), "pd1:Ada");
         assert_eq!(
             changes.activity,
             vec![AccountActivity {
@@ -261,6 +273,44 @@ mod tests {
                 ..AccountActivity::default()
             }]
         );
+    }
+
+    #[test]
+    fn a_forgotten_account_is_dropped_even_within_the_batch_that_registered_it() {
+        let (ada, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let registered = |id| AccountEvent::AccountRegistered {
+            account_id: AccountId::from_uuid(id),
+            email: PersonalData::from_sealed("pd1:e".into()),
+            username: PersonalData::from_sealed("pd1:u".into()),
+            password_hash: "x".into(),
+            registered_at: datetime!(2026-01-01 00:00 UTC),
+        };
+        let events = [
+            recorded(1, ada, 1, &registered(ada)),
+            recorded(2, bob, 1, &registered(bob)),
+            recorded(
+                3,
+                ada,
+                2,
+                &AccountEvent::EmailVerified {
+                    at: datetime!(2026-01-01 00:01 UTC),
+                    method: domain::account::VerificationMethod::Link,
+                },
+            ),
+            recorded(
+                4,
+                ada,
+                3,
+                &AccountEvent::PersonalDataForgotten {
+                    at: datetime!(2026-01-01 00:02 UTC),
+                },
+            ),
+        ];
+        let changes = changes(&events).unwrap();
+        let inserted: Vec<_> = changes.new_accounts.iter().map(|a| a.account_id).collect();
+        assert_eq!(inserted, [bob]);
+        assert!(changes.activity.is_empty());
+        assert_eq!(changes.forgotten, [ada]);
     }
 
     #[test]

@@ -255,6 +255,21 @@ pub async fn history(
     .unwrap()
 }
 
+/// One aggregate's history as `cryptolens events show` prints it (personal
+/// data opened, or `<forgotten>`): (type, payload, metadata).
+pub async fn readable_history(
+    pool: &PgPool,
+    aggregate_type: &str,
+    id: &str,
+) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    adapters::cli::events::readable_history(pool, aggregate_type, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event_type, e.payload, e.metadata))
+        .collect()
+}
+
 /// The event types of one account, in order.
 pub async fn account_event_types(pool: &PgPool, id: &str) -> Vec<String> {
     history(pool, "account", id)

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tests::{TestApp, count_events, history, spawn_fast_app, test_clock};
+use tests::{TestApp, count_events, readable_history, spawn_fast_app, test_clock};
 
 const PASSWORD: &str = "Correct-Horse-9";
 
@@ -125,7 +125,7 @@ async fn a_spoofed_x_forwarded_for_from_an_untrusted_peer_is_ignored(pool: PgPoo
     .await;
     assert_eq!(count_events(t.pool()).await, before);
     // The recorded address is the peer's, not the claimed one.
-    let failures: Vec<_> = history(t.pool(), "account", &id)
+    let failures: Vec<_> = readable_history(t.pool(), "account", &id)
         .await
         .into_iter()
         .filter(|(kind, _, _)| kind == "LoginFailed")
@@ -160,7 +160,7 @@ async fn x_forwarded_for_from_a_trusted_proxy_names_the_client(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
-    let (_, payload, metadata) = history(t.pool(), "account", &id)
+    let (_, payload, metadata) = readable_history(t.pool(), "account", &id)
         .await
         .into_iter()
         .find(|(kind, _, _)| kind == "LoginFailed")

@@ -15,8 +15,9 @@ use adapters::projector::status;
 use adapters::projector::wake::Wake;
 use adapters::read_models::accounts::AccountsProjection;
 use commands::Metadata;
+use commands::personal_data;
 use commands::store::Repository;
-use domain::account::{Account, AccountCommand, AccountId, Email, Username};
+use domain::account::{Account, AccountCommand, AccountId};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tests::{count_events, eventually};
@@ -24,12 +25,21 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-fn register(id: Uuid) -> AccountCommand {
+/// A registration as the application records it: email and username
+/// sealed with the account's personal-data key, stored in `pool`.
+async fn register(pool: &PgPool, id: Uuid) -> AccountCommand {
     let short = id.simple().to_string();
+    let key = personal_data::new_key();
+    sqlx::query("INSERT INTO personal_data_keys (account_id, key) VALUES ($1, $2)")
+        .bind(id)
+        .bind(&key)
+        .execute(pool)
+        .await
+        .unwrap();
     AccountCommand::Register {
         account_id: AccountId::from_uuid(id),
-        email: Email::parse(&format!("{short}@load.example")).unwrap(),
-        username: Username::parse(&format!("u{}", &short[..24])).unwrap(),
+        email: personal_data::seal(&key, id, &format!("{short}@load.example")).unwrap(),
+        username: personal_data::seal(&key, id, &format!("u{}", &short[..24])).unwrap(),
         password_hash: "fake$x".into(),
         verification: domain::account::IssuedToken {
             id: Uuid::now_v7(),
@@ -43,7 +53,9 @@ fn register(id: Uuid) -> AccountCommand {
 fn sign_in(ok: bool) -> AccountCommand {
     AccountCommand::RecordSignIn {
         password_matched: ok,
-        client_ip: Some("192.0.2.7".into()),
+        client_ip: Some(domain::account::PersonalData::from_sealed(
+            "pd1:sealed-address".into(),
+        )),
         now: OffsetDateTime::now_utc(),
     }
 }
@@ -58,11 +70,12 @@ async fn write_load(pool: &PgPool, writers: usize, accounts_each: usize, command
     ));
     let tasks = (0..writers).map(|_| {
         let repo = Arc::clone(&repo);
+        let pool = pool.clone();
         tokio::spawn(async move {
             let meta = Metadata::system("load-test");
             let ids: Vec<Uuid> = (0..accounts_each).map(|_| Uuid::now_v7()).collect();
             for id in &ids {
-                repo.execute(&id.to_string(), register(*id), &meta)
+                repo.execute(&id.to_string(), register(&pool, *id).await, &meta)
                     .await
                     .unwrap();
             }

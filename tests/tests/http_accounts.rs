@@ -106,14 +106,13 @@ async fn a_user_registers_signs_in_and_reads_the_account_back(pool: PgPool) {
     .await;
     assert!(account["last_login_at"].is_string());
 
-    // The history tells the story, with metadata.
-    let history: Vec<(String, Value)> = sqlx::query_as(
-        "SELECT event_type, metadata FROM events WHERE aggregate_type = 'account' AND aggregate_id = $1 ORDER BY sequence",
-    )
-    .bind(&id)
-    .fetch_all(t.pool())
-    .await
-    .unwrap();
+    // The history tells the story, with metadata (the address sealed in the
+    // log, opened here as `cryptolens events show` opens it).
+    let history: Vec<(String, Value)> = tests::readable_history(t.pool(), "account", &id)
+        .await
+        .into_iter()
+        .map(|(kind, _, metadata)| (kind, metadata))
+        .collect();
     let types: Vec<_> = history.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         types,
@@ -159,13 +158,12 @@ async fn twenty_concurrent_registrations_of_one_email_let_exactly_one_succeed(po
         .filter(|(s, b)| *s == StatusCode::CONFLICT && b["error"] == "email_taken")
         .count();
     assert_eq!((created, taken), (1, 19), "{results:?}");
-    let registered: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE event_type = 'AccountRegistered'
-            AND payload->'AccountRegistered'->>'email' = 'race@example.com'",
-    )
-    .fetch_one(t.pool())
-    .await
-    .unwrap();
+    // (The email inside the event is sealed; this is the only registration so far.)
+    let registered: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'AccountRegistered'")
+            .fetch_one(t.pool())
+            .await
+            .unwrap();
     assert_eq!(registered, 1);
     // The losers' usernames were released again: they can register elsewhere.
     let retry = t

@@ -42,8 +42,7 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
             aggregate_id,
             json,
         } => {
-            let history =
-                event_log::aggregate_history(&pool, &aggregate_type, &aggregate_id).await?;
+            let history = readable_history(&pool, &aggregate_type, &aggregate_id).await?;
             if history.is_empty() {
                 anyhow::bail!("no events for {aggregate_type} {aggregate_id}");
             }
@@ -145,5 +144,57 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<()> 
                 }
             }
         }
+    }
+}
+
+/// An aggregate's history as `events show` prints it: an account's sealed
+/// personal data opened, or `<forgotten>` once its key is gone.
+pub async fn readable_history(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> anyhow::Result<Vec<event_log::HistoryEntry>> {
+    let mut history = event_log::aggregate_history(pool, aggregate_type, aggregate_id).await?;
+    if aggregate_type == "account" {
+        open_personal_data(pool, aggregate_id, &mut history).await?;
+    }
+    Ok(history)
+}
+
+/// Opens sealed personal data in place.
+async fn open_personal_data(
+    pool: &sqlx::PgPool,
+    aggregate_id: &str,
+    history: &mut [event_log::HistoryEntry],
+) -> anyhow::Result<()> {
+    let Ok(account) = uuid::Uuid::parse_str(aggregate_id) else {
+        return Ok(());
+    };
+    let key: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT key FROM personal_data_keys WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(pool)
+            .await?;
+    for entry in history.iter_mut() {
+        for value in [&mut entry.payload, &mut entry.metadata] {
+            open_in(value, key.as_deref(), account);
+        }
+    }
+    Ok(())
+}
+
+fn open_in(value: &mut serde_json::Value, key: Option<&[u8]>, account: uuid::Uuid) {
+    match value {
+        serde_json::Value::String(text)
+            if text.starts_with(domain::account::PersonalData::PREFIX) =>
+        {
+            let sealed = domain::account::PersonalData::from_sealed(text.clone());
+            *text = key
+                .and_then(|key| commands::personal_data::open(key, account, &sealed))
+                .unwrap_or_else(|| "<forgotten>".to_owned());
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| open_in(v, key, account)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| open_in(v, key, account)),
+        _ => {}
     }
 }

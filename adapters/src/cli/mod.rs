@@ -1,8 +1,9 @@
 //! The `cryptolens` command line.
 
+pub mod accounts;
 pub mod admin;
 mod demo;
-mod events;
+pub mod events;
 pub mod keys;
 pub mod mail;
 pub mod market;
@@ -36,6 +37,9 @@ pub enum Command {
     /// Inspect, rebuild and verify projections.
     #[command(subcommand)]
     Projections(projections::ProjectionsCommand),
+    /// Act on accounts: forget a person.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// Create admins and act on accounts as an admin.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -88,6 +92,9 @@ pub fn account_service(
                 pool.clone(),
                 keyring,
             )),
+            personal_data: std::sync::Arc::new(postgres::personal_data::PgPersonalDataKeys::new(
+                pool.clone(),
+            )),
         },
     ))
 }
@@ -119,6 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(&config, command).await,
         Command::Admin(command) => admin::run(&config, command).await,
         Command::Market(command) => market::run(&config, command).await,
+        Command::Accounts(command) => accounts::run(&config, command).await,
         Command::Bench(args) => bench::run(&config, args).await,
         Command::Worker(WorkerCommand::Notifications) => crate::notify::run_worker(&config).await,
     }

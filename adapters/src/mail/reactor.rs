@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
-use domain::account::AccountEvent;
+use domain::account::{AccountEvent, PersonalData};
 use projections::RecordedEvent;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -77,15 +77,23 @@ impl Projection for MailReactor {
     }
 }
 
-/// The account's address, from its registration event.
+/// The account's address, from its registration event, opened with its
+/// personal-data key (`None` once the person is forgotten).
 async fn recipient(conn: &mut PgConnection, account_id: Uuid) -> anyhow::Result<Option<String>> {
-    sqlx::query_scalar(
+    let sealed: Option<String> = sqlx::query_scalar(
         "SELECT payload->'AccountRegistered'->>'email' FROM events
           WHERE aggregate_type = 'account' AND aggregate_id = $1 AND event_type = 'AccountRegistered'",
     )
     .bind(account_id.to_string())
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await
-    .context("reading a recipient")
-    .map(Option::flatten)
+    .context("reading a recipient")?
+    .flatten();
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    let keys = crate::postgres::personal_data::keys_for(conn, &[account_id]).await?;
+    Ok(keys.get(&account_id).and_then(|key| {
+        commands::personal_data::open(key, account_id, &PersonalData::from_sealed(sealed))
+    }))
 }

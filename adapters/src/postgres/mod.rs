@@ -4,6 +4,7 @@
 pub mod event_log;
 pub mod event_repository;
 pub mod in_tx;
+pub mod personal_data;
 pub mod sessions;
 pub mod totp_secrets;
 

@@ -8,6 +8,9 @@ use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use commands::personal_data::open;
+
+use crate::postgres::personal_data;
 use crate::projector::Projection;
 
 pub struct AccountsProjection;
@@ -36,18 +39,31 @@ impl Projection for AccountsProjection {
             .first()
             .context("accounts projection needs its table")?;
         let changes = accounts::changes(events)?;
-        if !changes.new_accounts.is_empty() {
-            let n = &changes.new_accounts;
+        // Personal data opens with each account's key; without a key (the
+        // person was forgotten) there is no row.
+        let ids: Vec<Uuid> = changes.new_accounts.iter().map(|a| a.account_id).collect();
+        let keys = personal_data::keys_for(conn, &ids).await?;
+        let opened: Vec<(&accounts::NewAccount, String, String)> = changes
+            .new_accounts
+            .iter()
+            .filter_map(|a| {
+                let key = keys.get(&a.account_id)?;
+                let username = open(key, a.account_id, &a.username)?;
+                let email = open(key, a.account_id, &a.email)?;
+                Some((a, username, email))
+            })
+            .collect();
+        if !opened.is_empty() {
             sqlx::query(&format!(
                 "INSERT INTO {table} (account_id, username, email, registered_at, last_seq)
                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[])
                  ON CONFLICT (account_id) DO NOTHING"
             ))
-            .bind(n.iter().map(|a| a.account_id).collect::<Vec<_>>())
-            .bind(n.iter().map(|a| a.username.clone()).collect::<Vec<_>>())
-            .bind(n.iter().map(|a| a.email.clone()).collect::<Vec<_>>())
-            .bind(n.iter().map(|a| a.registered_at).collect::<Vec<_>>())
-            .bind(n.iter().map(|a| a.sequence).collect::<Vec<_>>())
+            .bind(opened.iter().map(|(a, _, _)| a.account_id).collect::<Vec<_>>())
+            .bind(opened.iter().map(|(_, u, _)| u.clone()).collect::<Vec<_>>())
+            .bind(opened.iter().map(|(_, _, e)| e.clone()).collect::<Vec<_>>())
+            .bind(opened.iter().map(|(a, _, _)| a.registered_at).collect::<Vec<_>>())
+            .bind(opened.iter().map(|(a, _, _)| a.sequence).collect::<Vec<_>>())
             .execute(&mut *conn)
             .await
             .context("inserting accounts")?;
@@ -91,6 +107,13 @@ impl Projection for AccountsProjection {
             .execute(&mut *conn)
             .await
             .context("updating account activity")?;
+        }
+        if !changes.forgotten.is_empty() {
+            sqlx::query(&format!("DELETE FROM {table} WHERE account_id = ANY($1)"))
+                .bind(&changes.forgotten)
+                .execute(&mut *conn)
+                .await
+                .context("dropping forgotten accounts")?;
         }
         Ok(())
     }

@@ -19,9 +19,8 @@ impl<S: EventStores> AccountService<S> {
     ) -> Result<bool, CommandError<AccountError>> {
         self.load_account(target).await?;
         let events = self
-            .accounts
-            .execute_returning(
-                &target.to_string(),
+            .record_returning(
+                target,
                 AccountCommand::Administer {
                     action,
                     by,
@@ -40,16 +39,15 @@ impl<S: EventStores> AccountService<S> {
         sessions: u32,
         metadata: &Metadata,
     ) -> Result<(), CommandError<AccountError>> {
-        self.accounts
-            .execute(
-                &account_id.to_string(),
-                AccountCommand::RecordSessionsRevoked {
-                    reason,
-                    sessions,
-                    now: self.clock.now(),
-                },
-                metadata,
-            )
-            .await
+        self.record(
+            account_id,
+            AccountCommand::RecordSessionsRevoked {
+                reason,
+                sessions,
+                now: self.clock.now(),
+            },
+            metadata,
+        )
+        .await
     }
 }

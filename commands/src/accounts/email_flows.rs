@@ -46,16 +46,15 @@ impl<S: EventStores> AccountService<S> {
         self.load_account(account_id)
             .await
             .map_err(|_| CommandError::Rejected(AccountError::InvalidToken))?;
-        self.accounts
-            .execute(
-                &account_id.to_string(),
-                AccountCommand::VerifyEmail {
-                    token_hash: hash_token(token),
-                    now: self.clock.now(),
-                },
-                metadata,
-            )
-            .await
+        self.record(
+            account_id,
+            AccountCommand::VerifyEmail {
+                token_hash: hash_token(token),
+                now: self.clock.now(),
+            },
+            metadata,
+        )
+        .await
     }
 
     /// Issues a reset link for `email` if it belongs to an active account;
@@ -93,11 +92,7 @@ impl<S: EventStores> AccountService<S> {
                 token: self.tokens.issue(purpose, RESET_TTL, now),
             },
         };
-        match self
-            .accounts
-            .execute(&account_id.to_string(), command, metadata)
-            .await
-        {
+        match self.record(account_id, command, metadata).await {
             Err(CommandError::Rejected(
                 AccountError::AlreadyVerified | AccountError::Deactivated,
             )) => Ok(()),
@@ -125,18 +120,17 @@ impl<S: EventStores> AccountService<S> {
             .hash(password.expose())
             .await
             .map_err(CommandError::unavailable)?;
-        self.accounts
-            .execute(
-                &account_id.to_string(),
-                AccountCommand::ResetPassword {
-                    token_hash: hash_token(token),
-                    password_hash,
-                    now: self.clock.now(),
-                },
-                metadata,
-            )
-            .await
-            .map_err(|e| e.map_rejection(PasswordChangeError::Account))
+        self.record(
+            account_id,
+            AccountCommand::ResetPassword {
+                token_hash: hash_token(token),
+                password_hash,
+                now: self.clock.now(),
+            },
+            metadata,
+        )
+        .await
+        .map_err(|e| e.map_rejection(PasswordChangeError::Account))
     }
 
     /// Changes the password given the current one. The caller ends every
@@ -167,17 +161,16 @@ impl<S: EventStores> AccountService<S> {
         } else {
             String::new()
         };
-        self.accounts
-            .execute(
-                &account_id.to_string(),
-                AccountCommand::ChangePassword {
-                    current_matched,
-                    password_hash,
-                    now: self.clock.now(),
-                },
-                metadata,
-            )
-            .await
-            .map_err(|e| e.map_rejection(PasswordChangeError::Account))
+        self.record(
+            account_id,
+            AccountCommand::ChangePassword {
+                current_matched,
+                password_hash,
+                now: self.clock.now(),
+            },
+            metadata,
+        )
+        .await
+        .map_err(|e| e.map_rejection(PasswordChangeError::Account))
     }
 }

@@ -4,17 +4,21 @@
 
 mod administer;
 mod email_flows;
+mod forget;
 mod register_account;
 mod sign_in;
 mod two_factor;
 
 use std::sync::Arc;
 
-use domain::account::{Account, AccountError, AccountId, Email};
+use domain::account::{
+    Account, AccountCommand, AccountError, AccountEvent, AccountId, Email, PersonalData,
+};
 use domain::claim::{Claim, ClaimKind, ClaimState};
 
 use crate::claim_keys::ClaimKeys;
-use crate::ports::{Clock, PasswordHasher, TotpSecrets};
+use crate::personal_data::{self, PersonalDataKeys};
+use crate::ports::{Clock, PasswordHasher, PortError, TotpSecrets};
 use crate::store::{CommitObserver, EventStores, Repository};
 use crate::tokens::TokenKey;
 use crate::{CommandError, Metadata};
@@ -31,6 +35,7 @@ pub struct AccountDeps {
     pub claim_keys: ClaimKeys,
     pub token_key: TokenKey,
     pub totp_secrets: Arc<dyn TotpSecrets>,
+    pub personal_data: Arc<dyn PersonalDataKeys>,
 }
 
 /// What the account use cases run on.
@@ -42,6 +47,7 @@ pub struct AccountService<S: EventStores> {
     keys: ClaimKeys,
     tokens: TokenKey,
     totp_secrets: Arc<dyn TotpSecrets>,
+    personal_data: Arc<dyn PersonalDataKeys>,
 }
 
 impl<S: EventStores> AccountService<S> {
@@ -54,6 +60,7 @@ impl<S: EventStores> AccountService<S> {
             keys: deps.claim_keys,
             tokens: deps.token_key,
             totp_secrets: deps.totp_secrets,
+            personal_data: deps.personal_data,
         }
     }
 
@@ -116,6 +123,61 @@ impl<S: EventStores> AccountService<S> {
             None => self.hasher.verify_dummy(password).await,
         }
         .map_err(CommandError::unavailable)
+    }
+
+    /// `metadata` with its client address sealed with `account`'s
+    /// personal-data key (dropped when the key is gone), and the sealed
+    /// address for the event payload.
+    async fn seal_client(
+        &self,
+        account: AccountId,
+        metadata: &Metadata,
+    ) -> Result<(Metadata, Option<PersonalData>), PortError> {
+        let sealed =
+            personal_data::seal_metadata(self.personal_data.as_ref(), account.as_uuid(), metadata)
+                .await?;
+        let client_ip = sealed.client_ip.clone().map(PersonalData::from_sealed);
+        Ok((sealed, client_ip))
+    }
+
+    /// Executes `command` on the account, with the client address sealed.
+    async fn record_returning(
+        &self,
+        account: AccountId,
+        command: AccountCommand,
+        metadata: &Metadata,
+    ) -> Result<Vec<AccountEvent>, CommandError<AccountError>> {
+        let (metadata, _) = self
+            .seal_client(account, metadata)
+            .await
+            .map_err(CommandError::Unavailable)?;
+        self.accounts
+            .execute_returning(&account.to_string(), command, &metadata)
+            .await
+    }
+
+    async fn record(
+        &self,
+        account: AccountId,
+        command: AccountCommand,
+        metadata: &Metadata,
+    ) -> Result<(), CommandError<AccountError>> {
+        self.record_returning(account, command, metadata)
+            .await
+            .map(|_| ())
+    }
+
+    /// The account's personal data, opened; `None` once forgotten.
+    pub async fn open_personal(
+        &self,
+        account: AccountId,
+        data: &PersonalData,
+    ) -> Result<Option<String>, PortError> {
+        Ok(self
+            .personal_data
+            .get(account.as_uuid())
+            .await?
+            .and_then(|key| personal_data::open(&key, account.as_uuid(), data)))
     }
 
     fn acting_as(metadata: &Metadata, account_id: AccountId) -> Metadata {

@@ -15,6 +15,7 @@ use domain::claim::{ClaimCommand, ClaimError, ClaimKind, ClaimState};
 use uuid::Uuid;
 
 use super::AccountService;
+use crate::personal_data;
 use crate::store::EventStores;
 use crate::tokens::TokenPurpose;
 use crate::{CommandError, Metadata};
@@ -50,6 +51,22 @@ impl<S: EventStores> AccountService<S> {
         let account_id = AccountId::from_uuid(Uuid::now_v7());
         tracing::Span::current().record("account_id", tracing::field::display(account_id));
         let owner = account_id.as_uuid();
+        // The new account's personal-data key seals its email, username and
+        // the client address in every event recorded for it, claims included.
+        let key = self
+            .personal_data
+            .create(owner)
+            .await
+            .map_err(CommandError::Unavailable)?;
+        let (sealed_metadata, _) = self
+            .seal_client(account_id, metadata)
+            .await
+            .map_err(CommandError::Unavailable)?;
+        let metadata = &sealed_metadata;
+        let seal = |text: &str| {
+            personal_data::seal(&key, owner, text)
+                .ok_or_else(|| CommandError::unavailable(std::fmt::Error))
+        };
 
         let email_claim = self
             .keys
@@ -76,8 +93,8 @@ impl<S: EventStores> AccountService<S> {
         let now = self.clock.now();
         let register = AccountCommand::Register {
             account_id,
-            email: registration.email,
-            username: registration.username,
+            email: seal(registration.email.as_str())?,
+            username: seal(registration.username.as_str())?,
             password_hash,
             verification: self
                 .tokens

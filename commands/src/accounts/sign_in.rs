@@ -54,15 +54,19 @@ impl<S: EventStores> AccountService<S> {
             return Ok(SignInOutcome::Failed);
         };
         let password_matched = self.password_matches(&account, password).await?;
+        let (sealed, client_ip) = self
+            .seal_client(account_id, metadata)
+            .await
+            .map_err(CommandError::Unavailable)?;
         let command = AccountCommand::RecordSignIn {
             password_matched,
-            client_ip: metadata.client_ip.clone(),
+            client_ip,
             now: self.clock.now(),
         };
         let actor = if password_matched {
-            Self::acting_as(metadata, account_id)
+            Self::acting_as(&sealed, account_id)
         } else {
-            metadata.clone()
+            sealed
         };
         let events = self
             .accounts
@@ -98,16 +102,20 @@ impl<S: EventStores> AccountService<S> {
             },
             None => SecondFactor::Wrong,
         };
+        let (sealed, client_ip) = self
+            .seal_client(account_id, metadata)
+            .await
+            .map_err(CommandError::Unavailable)?;
         let events = self
             .accounts
             .execute_returning(
                 &account_id.to_string(),
                 AccountCommand::RecordSecondFactor {
                     factor,
-                    client_ip: metadata.client_ip.clone(),
+                    client_ip,
                     now,
                 },
-                &Self::acting_as(metadata, account_id),
+                &Self::acting_as(&sealed, account_id),
             )
             .await?;
         Ok(outcome(account_id, &events))

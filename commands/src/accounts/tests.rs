@@ -7,6 +7,7 @@ use time::macros::datetime;
 
 use super::*;
 use crate::password::FakePasswordHasher;
+use crate::personal_data::MemPersonalDataKeys;
 use crate::ports::{Clock, TotpSecrets};
 use crate::ports::{FakeClock, MemTotpSecrets};
 use crate::store::{EventStores, MemStores};
@@ -21,6 +22,7 @@ fn deps(clock: Arc<FakeClock>) -> AccountDeps {
         claim_keys: ClaimKeys::new(vec![7; 32]).unwrap(),
         token_key: TokenKey::new(vec![8; 32]).unwrap(),
         totp_secrets: Arc::new(MemTotpSecrets::default()),
+        personal_data: Arc::new(MemPersonalDataKeys::default()),
     }
 }
 
@@ -259,4 +261,39 @@ async fn a_reset_link_sets_a_new_password_once() {
             .unwrap(),
         SignInOutcome::SignedIn { account_id: id }
     );
+}
+
+#[tokio::test]
+async fn a_forgotten_account_cannot_sign_in_and_its_address_can_register_again() {
+    let stores = MemStores::default();
+    let service = service(&stores);
+    let id = service
+        .register_account("ada@example.com", "Ada", "Correct-Horse-9", &meta())
+        .await
+        .unwrap();
+    let account = service.load_account(id).await.unwrap();
+    let (email, _) = account.sealed_identity().unwrap();
+    assert!(!email.sealed().contains("ada"));
+    assert_eq!(
+        service.open_personal(id, email).await.unwrap().as_deref(),
+        Some("ada@example.com")
+    );
+    service.forget(id, &meta()).await.unwrap();
+    service.forget(id, &meta()).await.unwrap();
+    let account = service.load_account(id).await.unwrap();
+    assert!(account.is_forgotten());
+    let (email, _) = account.sealed_identity().unwrap();
+    assert_eq!(service.open_personal(id, email).await.unwrap(), None);
+    assert_eq!(
+        service
+            .sign_in("ada@example.com", "Correct-Horse-9", &meta())
+            .await
+            .unwrap(),
+        SignInOutcome::Failed
+    );
+    let again = service
+        .register_account("ada@example.com", "ada", "Correct-Horse-9", &meta())
+        .await
+        .unwrap();
+    assert_ne!(again, id);
 }

@@ -67,20 +67,16 @@ impl<S: EventStores> AccountService<S> {
         let step = totp::matching_step(&secret, code, unix)
             .ok_or(CommandError::Rejected(AccountError::InvalidToken))?;
         let codes = totp::generate_recovery_codes();
-        self.accounts
-            .execute(
-                &account_id.to_string(),
-                AccountCommand::EnrollTwoFactor {
-                    step,
-                    recovery_code_hashes: codes
-                        .iter()
-                        .map(|c| totp::hash_recovery_code(c))
-                        .collect(),
-                    now,
-                },
-                metadata,
-            )
-            .await?;
+        self.record(
+            account_id,
+            AccountCommand::EnrollTwoFactor {
+                step,
+                recovery_code_hashes: codes.iter().map(|c| totp::hash_recovery_code(c)).collect(),
+                now,
+            },
+            metadata,
+        )
+        .await?;
         Ok(codes)
     }
 
@@ -94,16 +90,15 @@ impl<S: EventStores> AccountService<S> {
     ) -> Result<(), CommandError<AccountError>> {
         let account = self.load_account(account_id).await?;
         let password_matched = self.password_matches(&account, password).await?;
-        self.accounts
-            .execute(
-                &account_id.to_string(),
-                AccountCommand::DisableTwoFactor {
-                    password_matched,
-                    now: self.clock.now(),
-                },
-                metadata,
-            )
-            .await?;
+        self.record(
+            account_id,
+            AccountCommand::DisableTwoFactor {
+                password_matched,
+                now: self.clock.now(),
+            },
+            metadata,
+        )
+        .await?;
         self.totp_secrets
             .delete(account_id.as_uuid())
             .await

@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::personal_data::{PersonalDataKeys, seal_metadata};
 use crate::ports::Clock;
 use crate::store::{CommitObserver, EventStores, Repository};
 use crate::{CommandError, Metadata};
@@ -85,6 +86,7 @@ pub struct ApiKeyService<S: EventStores> {
     keys: Repository<ApiKey, S>,
     pepper: Pepper,
     clock: Arc<dyn Clock>,
+    personal_data: Arc<dyn PersonalDataKeys>,
 }
 
 impl<S: EventStores> ApiKeyService<S> {
@@ -93,12 +95,25 @@ impl<S: EventStores> ApiKeyService<S> {
         observer: Option<Arc<dyn CommitObserver>>,
         pepper: Pepper,
         clock: Arc<dyn Clock>,
+        personal_data: Arc<dyn PersonalDataKeys>,
     ) -> Self {
         Self {
             keys: Repository::new(stores, observer),
             pepper,
             clock,
+            personal_data,
         }
+    }
+
+    /// The request's client address, sealed for the key's owner.
+    async fn sealed(
+        &self,
+        owner: Uuid,
+        metadata: &Metadata,
+    ) -> Result<Metadata, CommandError<ApiKeyError>> {
+        seal_metadata(self.personal_data.as_ref(), owner, metadata)
+            .await
+            .map_err(CommandError::Unavailable)
     }
 
     #[tracing::instrument(skip_all, fields(%owner))]
@@ -126,7 +141,7 @@ impl<S: EventStores> ApiKeyService<S> {
                     expires_at,
                     now: self.clock.now(),
                 },
-                metadata,
+                &self.sealed(owner, metadata).await?,
             )
             .await?;
         Ok(IssuedKey {
@@ -149,7 +164,7 @@ impl<S: EventStores> ApiKeyService<S> {
                     by: owner,
                     now: self.clock.now(),
                 },
-                metadata,
+                &self.sealed(owner, metadata).await?,
             )
             .await
     }
@@ -195,6 +210,7 @@ mod tests {
             None,
             Pepper::new(vec![3; 32]).unwrap(),
             clock.clone(),
+            Arc::new(crate::personal_data::MemPersonalDataKeys::default()),
         );
         let owner = Uuid::from_u128(5);
         let meta = Metadata::system("test");

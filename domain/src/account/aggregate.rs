@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use super::command::{AccountCommand, AdminAction, IssuedToken, SecondFactor};
 use super::error::AccountError;
 use super::event::{AccountEvent, FailureReason, UnlockReason, VerificationMethod};
-use super::values::{AccountId, Email};
+use super::personal::PersonalData;
+use super::values::AccountId;
 use super::{LOCKOUT_DURATION, LOCKOUT_THRESHOLD};
 
 /// A token that is outstanding: its hash and expiry.
@@ -44,7 +45,9 @@ struct TwoFactor {
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     id: Option<AccountId>,
-    email: Option<Email>,
+    /// Sealed; only the `commands` layer, holding the key, can open them.
+    email: Option<PersonalData>,
+    username: Option<PersonalData>,
     password_hash: String,
     consecutive_failures: u32,
     locked_until: Option<OffsetDateTime>,
@@ -54,6 +57,7 @@ pub struct Account {
     verification: Option<PendingToken>,
     reset: Option<PendingToken>,
     two_factor: Option<TwoFactor>,
+    forgotten: bool,
 }
 
 /// The part of a sign-in outcome the caller acts on.
@@ -73,8 +77,13 @@ impl Account {
         self.id.is_some()
     }
 
-    pub fn email(&self) -> Option<&Email> {
-        self.email.as_ref()
+    /// The sealed email and username (to release their claims when forgetting).
+    pub fn sealed_identity(&self) -> Option<(&PersonalData, &PersonalData)> {
+        self.email.as_ref().zip(self.username.as_ref())
+    }
+
+    pub fn is_forgotten(&self) -> bool {
+        self.forgotten
     }
 
     pub fn password_hash(&self) -> Option<&str> {
@@ -98,7 +107,7 @@ impl Account {
     }
 
     pub fn is_active(&self) -> bool {
-        self.is_registered() && !self.deactivated
+        self.is_registered() && !self.deactivated && !self.forgotten
     }
 
     pub fn is_admin(&self) -> bool {
@@ -139,7 +148,7 @@ impl Account {
     fn failure(
         &self,
         reason: FailureReason,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
         now: OffsetDateTime,
         failures_so_far: u32,
     ) -> Vec<AccountEvent> {
@@ -168,7 +177,7 @@ impl Account {
     fn attempt(
         &self,
         matched: Result<Vec<AccountEvent>, FailureReason>,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
         now: OffsetDateTime,
     ) -> Vec<AccountEvent> {
         let mut events = self.lift_expired_lock(now);
@@ -177,7 +186,7 @@ impl Account {
         } else {
             0
         };
-        let blocked = if self.deactivated {
+        let blocked = if self.deactivated || self.forgotten {
             Some(FailureReason::Deactivated)
         } else if self.is_locked(now) {
             Some(FailureReason::Locked)
@@ -196,7 +205,7 @@ impl Account {
     fn second_factor(
         &self,
         factor: SecondFactor,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
         now: OffsetDateTime,
     ) -> Result<Vec<AccountEvent>, AccountError> {
         let two_factor = self
@@ -298,6 +307,9 @@ impl Account {
             ]);
         }
         self.registered()?;
+        if self.forgotten {
+            return Err(AccountError::Forgotten);
+        }
         Ok(match command {
             AccountCommand::Register { .. } => Vec::new(),
             AccountCommand::RecordSignIn {
@@ -421,6 +433,7 @@ impl Account {
                 sessions,
             }],
             AccountCommand::Administer { action, by, now } => self.administer(action, by, now)?,
+            AccountCommand::Forget { now } => vec![AccountEvent::PersonalDataForgotten { at: now }],
         })
     }
 }
@@ -457,11 +470,13 @@ impl Aggregate for Account {
             AccountEvent::AccountRegistered {
                 account_id,
                 email,
+                username,
                 password_hash,
                 ..
             } => {
                 self.id = Some(account_id);
                 self.email = Some(email);
+                self.username = Some(username);
                 self.password_hash = password_hash;
             }
             AccountEvent::LoginSucceeded { .. } => self.consecutive_failures = 0,
@@ -524,6 +539,13 @@ impl Aggregate for Account {
             AccountEvent::AccountDeactivated { .. } => self.deactivated = true,
             AccountEvent::AccountReactivated { .. } => self.deactivated = false,
             AccountEvent::SessionsRevoked { .. } => {}
+            AccountEvent::PersonalDataForgotten { .. } => {
+                self.forgotten = true;
+                self.password_hash = String::new();
+                self.two_factor = None;
+                self.reset = None;
+                self.verification = None;
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::event::RevocationReason;
-use super::values::{AccountId, Email, Username};
+use super::personal::PersonalData;
+use super::values::AccountId;
 
 /// A freshly issued single-use token: its id (from which the mailer derives
 /// the secret), the SHA-256 of the secret, and when it stops working.
@@ -32,10 +33,11 @@ pub enum SecondFactor {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AccountCommand {
+    /// `email` and `username` were parsed, then sealed, by the caller.
     Register {
         account_id: AccountId,
-        email: Email,
-        username: Username,
+        email: PersonalData,
+        username: PersonalData,
         password_hash: String,
         verification: IssuedToken,
         now: OffsetDateTime,
@@ -44,13 +46,13 @@ pub enum AccountCommand {
     /// against the stored hash by the caller.
     RecordSignIn {
         password_matched: bool,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
         now: OffsetDateTime,
     },
     /// Record the second step of a sign-in with two-factor authentication.
     RecordSecondFactor {
         factor: SecondFactor,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
         now: OffsetDateTime,
     },
     RequestVerification {
@@ -85,6 +87,10 @@ pub enum AccountCommand {
     RecordSessionsRevoked {
         reason: RevocationReason,
         sessions: u32,
+        now: OffsetDateTime,
+    },
+    /// Record that the owner's personal data was forgotten.
+    Forget {
         now: OffsetDateTime,
     },
     /// Admin actions. `by` is the acting admin (`None`: the command line).

@@ -22,4 +22,6 @@ pub enum AccountError {
     CannotActOnSelf,
     #[error("the account is deactivated")]
     Deactivated,
+    #[error("the account's personal data was forgotten")]
+    Forgotten,
 }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::values::{AccountId, Email, Username};
+use super::personal::PersonalData;
+use super::values::AccountId;
 use crate::FIRST_EVENT_VERSION;
 
 /// Why a sign-in attempt failed. Only the event log knows; the caller gets
@@ -70,10 +71,11 @@ pub enum RevocationReason {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AccountEvent {
+    /// The email (normalised) and the username are sealed personal data.
     AccountRegistered {
         account_id: AccountId,
-        email: Email,
-        username: Username,
+        email: PersonalData,
+        username: PersonalData,
         /// PHC string of the Argon2id hash; the password itself never is stored.
         password_hash: String,
         #[serde(with = "time::serde::rfc3339")]
@@ -82,12 +84,12 @@ pub enum AccountEvent {
     LoginSucceeded {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
     },
     LoginFailed {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
         /// Failures in a row, this one included when it counts (reset by a success).
         consecutive_failures: u32,
         #[serde(default)]
@@ -97,7 +99,7 @@ pub enum AccountEvent {
     PasswordAccepted {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
-        client_ip: Option<String>,
+        client_ip: Option<PersonalData>,
     },
     AccountLocked {
         #[serde(with = "time::serde::rfc3339")]
@@ -191,6 +193,12 @@ pub enum AccountEvent {
         /// How many sessions ended.
         sessions: u32,
     },
+    /// The owner's personal-data key was deleted: everything sealed with it
+    /// is unreadable from now on, and the account is closed for good.
+    PersonalDataForgotten {
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
 }
 
 impl AccountEvent {
@@ -214,6 +222,7 @@ impl AccountEvent {
     pub const DEACTIVATED: &'static str = "AccountDeactivated";
     pub const REACTIVATED: &'static str = "AccountReactivated";
     pub const SESSIONS_REVOKED: &'static str = "SessionsRevoked";
+    pub const FORGOTTEN: &'static str = "PersonalDataForgotten";
 }
 
 impl DomainEvent for AccountEvent {
@@ -239,6 +248,7 @@ impl DomainEvent for AccountEvent {
             Self::AccountDeactivated { .. } => Self::DEACTIVATED,
             Self::AccountReactivated { .. } => Self::REACTIVATED,
             Self::SessionsRevoked { .. } => Self::SESSIONS_REVOKED,
+            Self::PersonalDataForgotten { .. } => Self::FORGOTTEN,
         }
         .to_owned()
     }

@@ -11,6 +11,7 @@ mod aggregate;
 mod command;
 mod error;
 mod event;
+mod personal;
 mod values;
 
 #[cfg(test)]
@@ -20,6 +21,7 @@ pub use aggregate::{Account, SignInState};
 pub use command::{AccountCommand, AdminAction, IssuedToken, SecondFactor};
 pub use error::AccountError;
 pub use event::{AccountEvent, FailureReason, RevocationReason, UnlockReason, VerificationMethod};
+pub use personal::PersonalData;
 pub use values::{
     AccountId, Email, EmailError, FieldError, Password, PasswordError, Registration,
     RegistrationInvalid, Username, UsernameError,

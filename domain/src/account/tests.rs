@@ -10,6 +10,10 @@ type AccountTest = TestFramework<Account>;
 const T0: OffsetDateTime = datetime!(2026-01-02 12:00 UTC);
 const IP: &str = "203.0.113.9";
 
+fn ip() -> Option<PersonalData> {
+    Some(PersonalData::from_sealed(IP.into()))
+}
+
 fn id() -> AccountId {
     AccountId::from_uuid(Uuid::from_u128(7))
 }
@@ -25,8 +29,8 @@ fn token(hash: &str, expires_at: OffsetDateTime) -> IssuedToken {
 fn registered() -> AccountEvent {
     AccountEvent::AccountRegistered {
         account_id: id(),
-        email: Email::parse("ada@example.com").unwrap(),
-        username: Username::parse("ada").unwrap(),
+        email: PersonalData::from_sealed("pd1:email".into()),
+        username: PersonalData::from_sealed("pd1:username".into()),
         password_hash: "$argon2id$fake".into(),
         registered_at: datetime!(2026-01-01 00:00 UTC),
     }
@@ -43,8 +47,8 @@ fn verification_requested() -> AccountEvent {
 fn register() -> AccountCommand {
     AccountCommand::Register {
         account_id: id(),
-        email: Email::parse("ada@example.com").unwrap(),
-        username: Username::parse("ada").unwrap(),
+        email: PersonalData::from_sealed("pd1:email".into()),
+        username: PersonalData::from_sealed("pd1:username".into()),
         password_hash: "$argon2id$fake".into(),
         verification: token("v", datetime!(2026-01-02 00:00 UTC)),
         now: datetime!(2026-01-01 00:00 UTC),
@@ -54,7 +58,7 @@ fn register() -> AccountCommand {
 fn sign_in_at(password_matched: bool, now: OffsetDateTime) -> AccountCommand {
     AccountCommand::RecordSignIn {
         password_matched,
-        client_ip: Some(IP.into()),
+        client_ip: ip(),
         now,
     }
 }
@@ -66,7 +70,7 @@ fn sign_in(password_matched: bool) -> AccountCommand {
 fn failed(n: u32, reason: FailureReason, at: OffsetDateTime) -> AccountEvent {
     AccountEvent::LoginFailed {
         at,
-        client_ip: Some(IP.into()),
+        client_ip: ip(),
         consecutive_failures: n,
         reason,
     }
@@ -75,7 +79,7 @@ fn failed(n: u32, reason: FailureReason, at: OffsetDateTime) -> AccountEvent {
 fn succeeded(at: OffsetDateTime) -> AccountEvent {
     AccountEvent::LoginSucceeded {
         at,
-        client_ip: Some(IP.into()),
+        client_ip: ip(),
     }
 }
 
@@ -196,7 +200,7 @@ fn with_two_factor_the_password_only_opens_the_second_step() {
         .when(sign_in(true))
         .then_expect_events(vec![AccountEvent::PasswordAccepted {
             at: T0,
-            client_ip: Some(IP.into()),
+            client_ip: ip(),
         }]);
 }
 
@@ -204,7 +208,7 @@ fn with_two_factor_the_password_only_opens_the_second_step() {
 fn a_totp_step_is_accepted_once_and_a_replay_counts_as_a_failure() {
     let code = |step| AccountCommand::RecordSecondFactor {
         factor: SecondFactor::Totp { step },
-        client_ip: Some(IP.into()),
+        client_ip: ip(),
         now: T0,
     };
     AccountTest::with(())
@@ -228,7 +232,7 @@ fn a_totp_step_is_accepted_once_and_a_replay_counts_as_a_failure() {
 fn a_recovery_code_works_once() {
     let recovery = AccountCommand::RecordSecondFactor {
         factor: SecondFactor::RecoveryCode { hash: "r2".into() },
-        client_ip: Some(IP.into()),
+        client_ip: ip(),
         now: T0,
     };
     let used = AccountEvent::RecoveryCodeUsed {
@@ -253,7 +257,7 @@ fn second_factor_failures_count_towards_the_lockout() {
         .given(events)
         .when(AccountCommand::RecordSecondFactor {
             factor: SecondFactor::Wrong,
-            client_ip: Some(IP.into()),
+            client_ip: ip(),
             now: T0,
         })
         .then_expect_events(vec![
@@ -469,4 +473,20 @@ fn a_registration_reports_every_bad_field() {
     let err = Registration::parse("nope", "x", "weak").unwrap_err();
     let fields: Vec<_> = err.fields.iter().map(|f| f.field).collect();
     assert_eq!(fields, ["email", "username", "password"]);
+}
+
+#[test]
+fn a_forgotten_account_refuses_every_command_and_every_sign_in() {
+    let forgotten = vec![registered(), AccountEvent::PersonalDataForgotten { at: T0 }];
+    AccountTest::with(())
+        .given(forgotten.clone())
+        .when(sign_in(true))
+        .then_expect_error(AccountError::Forgotten);
+    AccountTest::with(())
+        .given(forgotten.clone())
+        .when(AccountCommand::Forget { now: T0 })
+        .then_expect_error(AccountError::Forgotten);
+    let account = state(forgotten);
+    assert!(!account.is_active());
+    assert_eq!(account.password_hash(), Some(""));
 }
