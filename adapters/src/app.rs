@@ -5,20 +5,27 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use commands::accounts::AccountService;
+use commands::accounts::{AccountDeps, AccountService};
+use commands::api_keys::{ApiKeyService, Pepper};
 use commands::claim_keys::ClaimKeys;
 use commands::password::Argon2Hasher;
-use commands::ports::SystemClock;
+use commands::ports::{Clock, PasswordHasher, SystemClock};
+use commands::sealing::Keyring;
 use commands::store::CommitObserver;
+use commands::tokens::TokenKey;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::broker::Broker;
 use crate::config::Config;
+use crate::http::auth::IdentityState;
+use crate::http::rate_limit::RateLimiters;
 use crate::http::{self, AppState};
+use crate::mail::{MailReactor, MailSender, run_sender};
+use crate::postgres::totp_secrets::PgTotpSecrets;
 use crate::postgres::{self, PgStores};
-use crate::projector::runtime::{self, RunnerOptions};
+use crate::projector::runtime::{self, Runner, RunnerOptions};
 use crate::projector::status::export_lag;
 use crate::projector::wake::Wake;
 use crate::projector::{self, Projection};
@@ -42,6 +49,10 @@ pub struct StartOptions {
     /// Projections to run; `None` means all of them.
     pub projections: Option<Vec<Arc<dyn Projection>>>,
     pub runner: Option<RunnerOptions>,
+    /// The clock every use case and the session timeouts read (tests: a `FakeClock`).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// Replaces Argon2id (tests that sign in many times: `FakePasswordHasher`).
+    pub password_hasher: Option<Arc<dyn PasswordHasher>>,
     /// The exchange the market scheduler uses instead of the configured one.
     pub exchange: Option<Arc<dyn commands::market::Exchange>>,
 }
@@ -74,15 +85,50 @@ impl RunningApp {
                 &shutdown,
             )?;
         }
-        let hasher = Argon2Hasher::new(config.password_hash_concurrency)
-            .context("setting up password hashing")?;
+        let hasher: Arc<dyn PasswordHasher> = match options.password_hasher {
+            Some(hasher) => hasher,
+            None => Arc::new(
+                Argon2Hasher::new(config.password_hash_concurrency)
+                    .context("setting up password hashing")?,
+            ),
+        };
+        let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let identity_config = &config.identity;
+        let keyring = Keyring::new(identity_config.require_sealing_keys()?)
+            .context("CRYPTOLENS_SEALING_KEYS")?;
+        let stores = PgStores::new(pool.clone());
         let accounts = AccountService::new(
-            &PgStores::new(pool.clone()),
-            Some(observer),
-            Arc::new(hasher),
-            Arc::new(SystemClock),
-            keys,
+            &stores,
+            Some(observer.clone()),
+            AccountDeps {
+                hasher,
+                clock: clock.clone(),
+                claim_keys: keys,
+                token_key: TokenKey::new(identity_config.require_token_key()?.to_vec())
+                    .context("CRYPTOLENS_TOKEN_KEY is too short")?,
+                totp_secrets: Arc::new(PgTotpSecrets::new(pool.clone(), keyring)),
+            },
         );
+        let api_keys = ApiKeyService::new(
+            &stores,
+            Some(observer),
+            Pepper::new(identity_config.require_api_key_pepper()?.to_vec())
+                .context("CRYPTOLENS_API_KEY_PEPPER is too short")?,
+            clock.clone(),
+        );
+        let identity = Arc::new(IdentityState {
+            clock,
+            api_keys,
+            idle_timeout: time::Duration::try_from(identity_config.session_idle_timeout)
+                .context("session idle timeout")?,
+            absolute_timeout: time::Duration::try_from(identity_config.session_absolute_timeout)
+                .context("session absolute timeout")?,
+            limits: RateLimiters::new(&identity_config.rate_limits),
+            trusted_proxies: identity_config.trusted_proxies.clone(),
+            tls: identity_config.tls(),
+            public_url: identity_config.public_url.clone(),
+        });
+        tasks.spawn(shrink_rate_limiters(identity.clone(), shutdown.clone()));
 
         let projections = options.projections.unwrap_or_else(projector::all);
         let runner = options.runner.unwrap_or(RunnerOptions {
@@ -99,6 +145,30 @@ impl RunningApp {
             &shutdown,
         );
         tasks.spawn(export_lag(pool.clone(), projections, shutdown.clone()));
+        let smtp_url = config.identity.smtp_url.clone();
+        tasks.spawn(
+            Runner::new(
+                Arc::new(MailReactor {
+                    smtp: smtp_url.is_some(),
+                }),
+                pool.clone(),
+                wake.clone(),
+                runner.clone(),
+            )
+            .run(shutdown.clone()),
+        );
+        if let Some(smtp_url) = smtp_url {
+            let sender = MailSender::new(
+                pool.clone(),
+                &smtp_url,
+                &config.identity.mail_from,
+                TokenKey::new(config.identity.require_token_key()?.to_vec())
+                    .context("CRYPTOLENS_TOKEN_KEY is too short")?,
+                config.identity.public_url.clone(),
+                config.identity.mail_retry_base,
+            )?;
+            tasks.spawn(run_sender(sender, shutdown.clone()));
+        }
         tasks.spawn(telemetry::run_metrics_upkeep(
             metrics.clone(),
             shutdown.clone(),
@@ -118,6 +188,7 @@ impl RunningApp {
             broker,
             metrics,
             config: Arc::new(config.clone()),
+            identity,
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -163,6 +234,17 @@ impl RunningApp {
                 self.tasks.abort_all();
                 anyhow::bail!("shutdown took longer than {:?}; aborted", self.timeout)
             }
+        }
+    }
+}
+
+/// Forgets full rate-limit buckets once a minute, so memory stays bounded.
+async fn shrink_rate_limiters(identity: Arc<IdentityState>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => identity.limits.shrink(),
         }
     }
 }

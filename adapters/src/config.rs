@@ -41,6 +41,7 @@ pub struct Config {
     pub ready_max_lag: Duration,
     pub read_your_writes_timeout: Duration,
     pub shutdown_timeout: Duration,
+    pub identity: crate::identity_config::IdentityConfig,
     pub market: crate::market::config::MarketConfig,
 }
 
@@ -165,6 +166,7 @@ impl Config {
                 Some(30),
                 "seconds, e.g. 30",
             )?),
+            identity: crate::identity_config::IdentityConfig::from_lookup(&lookup)?,
             market: crate::market::config::MarketConfig::from_lookup(&lookup)?,
         })
     }
@@ -185,7 +187,7 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(
+pub(crate) fn parse<T: std::str::FromStr>(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: Option<T>,

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod exchange;
 pub mod http;
+pub mod identity_config;
+pub mod mail;
 pub mod market;
 pub mod postgres;
 pub mod projector;

@@ -44,3 +44,46 @@ impl Clock for FakeClock {
             .unwrap_or_else(|poisoned| *poisoned.into_inner())
     }
 }
+
+/// A failure of a port's backing service.
+pub type PortError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where each account's TOTP secret is kept (sealed at rest by the
+/// adapter). Whether 2FA is *on* is the account aggregate's business: a
+/// secret stored for an account without `TwoFactorEnrolled` is an
+/// unconfirmed enrolment.
+#[async_trait::async_trait]
+pub trait TotpSecrets: Send + Sync {
+    async fn load(&self, account: uuid::Uuid) -> Result<Option<Vec<u8>>, PortError>;
+    async fn store(&self, account: uuid::Uuid, secret: &[u8]) -> Result<(), PortError>;
+    async fn delete(&self, account: uuid::Uuid) -> Result<(), PortError>;
+}
+
+/// In-memory secrets for tests.
+#[derive(Debug, Default)]
+pub struct MemTotpSecrets(Mutex<std::collections::HashMap<uuid::Uuid, Vec<u8>>>);
+
+#[async_trait::async_trait]
+impl TotpSecrets for MemTotpSecrets {
+    async fn load(&self, account: uuid::Uuid) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(self
+            .0
+            .lock()
+            .map_err(|_| "poisoned")?
+            .get(&account)
+            .cloned())
+    }
+
+    async fn store(&self, account: uuid::Uuid, secret: &[u8]) -> Result<(), PortError> {
+        self.0
+            .lock()
+            .map_err(|_| "poisoned")?
+            .insert(account, secret.to_vec());
+        Ok(())
+    }
+
+    async fn delete(&self, account: uuid::Uuid) -> Result<(), PortError> {
+        self.0.lock().map_err(|_| "poisoned")?.remove(&account);
+        Ok(())
+    }
+}

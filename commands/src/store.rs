@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use cqrs_es::event_sink::EventSink;
 use cqrs_es::mem_store::MemStore;
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query,
@@ -56,11 +57,13 @@ impl<A: PureAggregate> Query<A> for ObserverQuery<A> {
 pub struct Repository<A: PureAggregate, S: EventStores> {
     framework: CqrsFramework<A, S::Store<A>>,
     reader: S::Store<A>,
+    observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl<A: PureAggregate, S: EventStores> Repository<A, S> {
     pub fn new(stores: &S, observer: Option<Arc<dyn CommitObserver>>) -> Self {
         let queries: Vec<Box<dyn Query<A>>> = observer
+            .clone()
             .into_iter()
             .map(|observer| {
                 Box::new(ObserverQuery::<A> {
@@ -72,6 +75,7 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
         Self {
             framework: CqrsFramework::new(stores.store::<A>(), queries, ()),
             reader: stores.store::<A>(),
+            observer,
         }
     }
 
@@ -105,6 +109,56 @@ impl<A: PureAggregate, S: EventStores> Repository<A, S> {
                 other => return other.map_err(CommandError::from),
             }
         }
+    }
+}
+
+impl<A: PureAggregate, S: EventStores> Repository<A, S> {
+    /// Like [`Repository::execute`], returning the events the command
+    /// appended (empty when it decided nothing needed recording), for use
+    /// cases whose answer depends on what was decided.
+    pub async fn execute_returning(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<Vec<A::Event>, CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
+        let mut attempt = 0;
+        loop {
+            match self.try_execute(id, command.clone(), metadata).await {
+                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(aggregate = A::TYPE, id, attempt, "conflict, retrying");
+                }
+                other => return other.map_err(CommandError::from),
+            }
+        }
+    }
+
+    async fn try_execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<Vec<A::Event>, AggregateError<A::Error>> {
+        let mut context = self.reader.load_aggregate(id).await?;
+        let sink: EventSink<A> = EventSink::default();
+        context
+            .aggregate()
+            .handle(command, &(), &sink)
+            .await
+            .map_err(AggregateError::UserError)?;
+        let events = sink.collect().await;
+        let committed = self
+            .reader
+            .commit(events.clone(), context, metadata.to_map())
+            .await?;
+        if let (Some(observer), false) = (&self.observer, committed.is_empty()) {
+            observer.committed(A::TYPE, id, committed.len());
+        }
+        Ok(events)
     }
 }
 

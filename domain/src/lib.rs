@@ -7,6 +7,7 @@
 //! command. `type Services = ()` on every aggregate.
 
 pub mod account;
+pub mod api_key;
 pub mod claim;
 pub mod job;
 pub mod market;

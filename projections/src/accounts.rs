@@ -1,5 +1,6 @@
 //! The `accounts` projection: one row per registered account with its
-//! sign-in counters.
+//! sign-in counters and its security state (verified, active, admin, 2FA,
+//! locked until), which the HTTP layer reads on every authenticated request.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,16 @@ pub const EVENT_TYPES: &[&str] = &[
     AccountEvent::REGISTERED,
     AccountEvent::LOGIN_SUCCEEDED,
     AccountEvent::LOGIN_FAILED,
+    AccountEvent::LOCKED,
+    AccountEvent::UNLOCKED,
+    AccountEvent::VERIFIED,
+    AccountEvent::PASSWORD_RESET,
+    AccountEvent::TWO_FACTOR_ENROLLED,
+    AccountEvent::TWO_FACTOR_DISABLED,
+    AccountEvent::ADMIN_GRANTED,
+    AccountEvent::ADMIN_REVOKED,
+    AccountEvent::DEACTIVATED,
+    AccountEvent::REACTIVATED,
 ];
 
 /// A row of `accounts_view`.
@@ -33,6 +44,12 @@ pub struct AccountView {
     pub last_login_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_failed_login_at: Option<OffsetDateTime>,
+    pub verified: bool,
+    pub active: bool,
+    pub is_admin: bool,
+    pub two_factor_enabled: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_until: Option<OffsetDateTime>,
 }
 
 /// A row to insert.
@@ -54,9 +71,16 @@ pub struct AccountActivity {
     pub last_sequence: i64,
     pub logins_succeeded: i64,
     pub logins_failed: i64,
-    pub consecutive_failures: i32,
+    /// `None`: unchanged by this batch.
+    pub consecutive_failures: Option<i32>,
     pub last_login_at: Option<OffsetDateTime>,
     pub last_failed_login_at: Option<OffsetDateTime>,
+    pub verified: Option<bool>,
+    pub active: Option<bool>,
+    pub is_admin: Option<bool>,
+    pub two_factor_enabled: Option<bool>,
+    /// `None`: unchanged; `Some(None)`: unlocked; `Some(Some(t))`: locked until `t`.
+    pub locked_until: Option<Option<OffsetDateTime>>,
 }
 
 /// Everything a batch changes, ready for two set-based statements.
@@ -92,7 +116,7 @@ pub fn changes(events: &[RecordedEvent]) -> Result<AccountChanges, ProjectionErr
             AccountEvent::LoginSucceeded { at, .. } => {
                 let row = touch(&mut activity, account_id, event.sequence);
                 row.logins_succeeded += 1;
-                row.consecutive_failures = 0;
+                row.consecutive_failures = Some(0);
                 row.last_login_at = Some(at);
             }
             AccountEvent::LoginFailed {
@@ -102,9 +126,50 @@ pub fn changes(events: &[RecordedEvent]) -> Result<AccountChanges, ProjectionErr
             } => {
                 let row = touch(&mut activity, account_id, event.sequence);
                 row.logins_failed += 1;
-                row.consecutive_failures = i32::try_from(consecutive_failures).unwrap_or(i32::MAX);
+                row.consecutive_failures =
+                    Some(i32::try_from(consecutive_failures).unwrap_or(i32::MAX));
                 row.last_failed_login_at = Some(at);
             }
+            AccountEvent::AccountLocked { until, .. } => {
+                touch(&mut activity, account_id, event.sequence).locked_until = Some(Some(until));
+            }
+            AccountEvent::AccountUnlocked { .. } => {
+                let row = touch(&mut activity, account_id, event.sequence);
+                row.locked_until = Some(None);
+                row.consecutive_failures = Some(0);
+            }
+            AccountEvent::PasswordReset { .. } => {
+                touch(&mut activity, account_id, event.sequence).consecutive_failures = Some(0);
+            }
+            AccountEvent::EmailVerified { .. } => {
+                touch(&mut activity, account_id, event.sequence).verified = Some(true);
+            }
+            AccountEvent::TwoFactorEnrolled { .. } => {
+                touch(&mut activity, account_id, event.sequence).two_factor_enabled = Some(true);
+            }
+            AccountEvent::TwoFactorDisabled { .. } => {
+                touch(&mut activity, account_id, event.sequence).two_factor_enabled = Some(false);
+            }
+            AccountEvent::AdminRoleGranted { .. } => {
+                touch(&mut activity, account_id, event.sequence).is_admin = Some(true);
+            }
+            AccountEvent::AdminRoleRevoked { .. } => {
+                touch(&mut activity, account_id, event.sequence).is_admin = Some(false);
+            }
+            AccountEvent::AccountDeactivated { .. } => {
+                touch(&mut activity, account_id, event.sequence).active = Some(false);
+            }
+            AccountEvent::AccountReactivated { .. } => {
+                touch(&mut activity, account_id, event.sequence).active = Some(true);
+            }
+            // Not part of this view.
+            AccountEvent::PasswordAccepted { .. }
+            | AccountEvent::EmailVerificationRequested { .. }
+            | AccountEvent::PasswordResetRequested { .. }
+            | AccountEvent::PasswordChanged { .. }
+            | AccountEvent::TwoFactorCodeAccepted { .. }
+            | AccountEvent::RecoveryCodeUsed { .. }
+            | AccountEvent::SessionsRevoked { .. } => {}
         }
     }
     Ok(AccountChanges {
@@ -168,6 +233,7 @@ mod tests {
             at: datetime!(2026-01-01 00:01 UTC),
             client_ip: None,
             consecutive_failures: 1,
+            reason: domain::account::FailureReason::WrongPassword,
         };
         let ok = AccountEvent::LoginSucceeded {
             at: datetime!(2026-01-01 00:02 UTC),
@@ -189,9 +255,10 @@ mod tests {
                 last_sequence: 3,
                 logins_succeeded: 1,
                 logins_failed: 1,
-                consecutive_failures: 0,
+                consecutive_failures: Some(0),
                 last_login_at: Some(datetime!(2026-01-01 00:02 UTC)),
                 last_failed_login_at: Some(datetime!(2026-01-01 00:01 UTC)),
+                ..AccountActivity::default()
             }]
         );
     }

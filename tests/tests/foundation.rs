@@ -31,6 +31,11 @@ fn register(id: Uuid) -> AccountCommand {
         email: Email::parse(&format!("{short}@load.example")).unwrap(),
         username: Username::parse(&format!("u{}", &short[..24])).unwrap(),
         password_hash: "fake$x".into(),
+        verification: domain::account::IssuedToken {
+            id: Uuid::now_v7(),
+            hash: "0".repeat(64),
+            expires_at: OffsetDateTime::now_utc() + time::Duration::days(1),
+        },
         now: OffsetDateTime::now_utc(),
     }
 }
@@ -162,7 +167,8 @@ async fn eight_writers_while_the_projector_runs_reach_the_projection_exactly_onc
     let running = tokio::spawn(runner(&pool, None).run(shutdown.clone()));
 
     write_load(&pool, 8, 40, 500).await;
-    assert_eq!(count_events(&pool).await, 8 * 500);
+    // Each registration records two events (registered, verification requested).
+    assert_eq!(count_events(&pool).await, 8 * (500 + 40));
 
     wait_caught_up(&pool).await;
     let (rows, ok, bad): (i64, i64, i64) = sqlx::query_as(
@@ -299,7 +305,7 @@ async fn the_event_log_rejects_update_delete_and_truncate(pool: PgPool) {
             "{statement}: {message}"
         );
     }
-    assert_eq!(count_events(&pool).await, 2);
+    assert_eq!(count_events(&pool).await, 3);
     let (position, tx_set, recorded): (i64, bool, bool) = sqlx::query_as(
         "SELECT min(global_position), bool_and(transaction_id IS NOT NULL), bool_and(recorded_at <= now()) FROM events",
     )

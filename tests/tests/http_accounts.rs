@@ -25,23 +25,6 @@ async fn a_user_registers_signs_in_and_reads_the_account_back(pool: PgPool) {
         .unwrap()
         .to_owned();
 
-    // Read-your-writes: straight after the 201 the account is readable.
-    let read = t
-        .client
-        .get(t.url(&format!("/api/v1/accounts/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(read.status(), StatusCode::OK);
-    let body: Value = read.json().await.unwrap();
-    assert_eq!(body["id"], id.as_str());
-    assert_eq!(body["username"], "ada_l");
-    assert_eq!(body["logins_succeeded"], 0);
-    assert!(
-        body.get("email").is_none(),
-        "the email is not exposed: {body}"
-    );
-
     let signed_in = t
         .client
         .post(t.url("/api/v1/sessions"))
@@ -50,9 +33,29 @@ async fn a_user_registers_signs_in_and_reads_the_account_back(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(signed_in.status(), StatusCode::OK);
-    assert_eq!(
-        signed_in.json::<Value>().await.unwrap()["account_id"],
-        id.as_str()
+    let cookie = tests::session_cookie(&signed_in).unwrap();
+    let signed_in: Value = signed_in.json().await.unwrap();
+    assert_eq!(signed_in["account_id"], id.as_str());
+    assert_eq!(signed_in["status"], "signed_in");
+    let cookie = format!("__Host-cl_session={cookie}");
+
+    // Read-your-writes: straight after sign-in the account is readable by its owner.
+    let read = t
+        .client
+        .get(t.url(&format!("/api/v1/accounts/{id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    let body: Value = read.json().await.unwrap();
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["username"], "ada_l");
+    assert_eq!(body["logins_succeeded"], 1);
+    assert_eq!(body["verified"], false);
+    assert!(
+        body.get("email").is_none(),
+        "the email is not exposed: {body}"
     );
 
     let wrong = t
@@ -85,9 +88,17 @@ async fn a_user_registers_signs_in_and_reads_the_account_back(pool: PgPool) {
         Duration::from_secs(10),
         "both sign-ins in the projection",
         || {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url, cookie) = (client.clone(), url.clone(), cookie.clone());
             async move {
-                let body: Value = client.get(&url).send().await.ok()?.json().await.ok()?;
+                let body: Value = client
+                    .get(&url)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
                 (body["logins_succeeded"] == 1 && body["logins_failed"] == 1).then_some(body)
             }
         },
@@ -106,14 +117,19 @@ async fn a_user_registers_signs_in_and_reads_the_account_back(pool: PgPool) {
     let types: Vec<_> = history.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         types,
-        ["AccountRegistered", "LoginSucceeded", "LoginFailed"]
+        [
+            "AccountRegistered",
+            "EmailVerificationRequested",
+            "LoginSucceeded",
+            "LoginFailed"
+        ]
     );
     for (_, metadata) in &history {
         assert_eq!(metadata["client_ip"], "127.0.0.1");
         assert!(metadata["request_id"].is_string() && metadata["correlation_id"].is_string());
         assert!(metadata["actor"].is_string());
     }
-    assert_eq!(history[1].1["actor"], format!("account:{id}"));
+    assert_eq!(history[2].1["actor"], format!("account:{id}"));
     t.app.shutdown().await.unwrap();
 }
 
@@ -253,8 +269,8 @@ async fn bad_requests_get_4xx_in_the_error_shape_never_500(pool: PgPool) {
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
         ),
-        (t.client.get(t.url("/api/v1/accounts/not-a-uuid")), StatusCode::BAD_REQUEST, "invalid_id"),
-        (t.client.get(t.url("/api/v1/accounts/0190c0de-0000-7000-8000-000000000000")), StatusCode::NOT_FOUND, "not_found"),
+        (t.client.get(t.url("/api/v1/accounts/not-a-uuid")), StatusCode::UNAUTHORIZED, "unauthenticated"),
+        (t.client.get(t.url("/api/v1/accounts/0190c0de-0000-7000-8000-000000000000")), StatusCode::UNAUTHORIZED, "unauthenticated"),
         (t.client.get(t.url("/no/such/route")), StatusCode::NOT_FOUND, "not_found"),
         (t.client.delete(&url), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
         (t.client.post(t.url("/api/v1/sessions")).json(&json!({"email": "x"})), StatusCode::BAD_REQUEST, "invalid_body"),

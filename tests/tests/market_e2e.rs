@@ -70,9 +70,9 @@ async fn a_replayed_file_yields_the_batch_patterns_and_signals(pool: PgPool) {
         ("CRYPTOLENS_MARKET__INITIAL_HISTORY_HOURS", "1000"),
     ]);
     let app = spawn_app_with(
+        pool.clone(),
         config,
         StartOptions {
-            pool: Some(pool.clone()),
             exchange: Some(Arc::new(replay)),
             ..StartOptions::default()
         },

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Subcommand;
-use commands::accounts::{AccountService, RegistrationError};
+use commands::accounts::RegistrationError;
 use commands::claim_keys::ClaimKeys;
 use commands::password::Argon2Hasher;
-use commands::ports::SystemClock;
 use commands::{CommandError, Metadata};
 
 use crate::config::Config;
-use crate::postgres::{self, PgStores};
+use crate::postgres;
 
 pub const DEMO_EMAIL: &str = "demo@cryptolens.local";
 pub const DEMO_USERNAME: &str = "demo";
@@ -30,13 +29,8 @@ pub async fn run(config: &Config, command: DemoCommand) -> anyhow::Result<()> {
             let pool = postgres::connect(&config.database_url, 2).await?;
             postgres::migrate(&pool).await?;
             let keys = ClaimKeys::new(config.require_claim_key()?.to_vec()).context("claim key")?;
-            let service = AccountService::new(
-                &PgStores::new(pool),
-                None,
-                Arc::new(Argon2Hasher::new(1)?),
-                Arc::new(SystemClock),
-                keys,
-            );
+            let service =
+                crate::cli::account_service(config, &pool, Arc::new(Argon2Hasher::new(1)?), keys)?;
             match service
                 .register_account(
                     DEMO_EMAIL,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
+use super::auth::{ApiScope, AuthVia, CurrentUser};
 use super::context::RequestMeta;
 use super::error::{ApiError, ApiJson};
 use crate::postgres::event_log;
@@ -82,8 +83,7 @@ async fn create_account(
     ))
 }
 
-/// What the API shows of an account. The email address is personal data
-/// and is not part of this (unauthenticated, for now) view.
+/// What the API shows of an account to its owner.
 #[derive(Debug, Serialize)]
 pub struct AccountResponse {
     pub id: Uuid,
@@ -94,6 +94,10 @@ pub struct AccountResponse {
     pub logins_failed: i64,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_login_at: Option<time::OffsetDateTime>,
+    pub verified: bool,
+    pub active: bool,
+    pub is_admin: bool,
+    pub two_factor_enabled: bool,
 }
 
 impl From<AccountView> for AccountResponse {
@@ -105,6 +109,10 @@ impl From<AccountView> for AccountResponse {
             logins_succeeded: view.logins_succeeded,
             logins_failed: view.logins_failed,
             last_login_at: view.last_login_at,
+            verified: view.verified,
+            active: view.active,
+            is_admin: view.is_admin,
+            two_factor_enabled: view.two_factor_enabled,
         }
     }
 }
@@ -112,14 +120,24 @@ impl From<AccountView> for AccountResponse {
 /// Reads the `accounts` projection. When the account is not there yet but
 /// its events are in the log (a registration a moment ago), waits briefly
 /// for the projection to catch up: read-your-writes.
+///
+/// Only the account's owner (or an admin) may read it; anyone else gets the
+/// same 404 as for an id that does not exist. An API key needs
+/// `read:portfolio`.
 async fn get_account(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<ApiJson<AccountResponse>, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::BadRequest {
         code: "invalid_id",
         message: "the account id must be a UUID".to_owned(),
     })?;
+    user.require_scope(ApiScope::ReadPortfolio)?;
+    let admin_by_session = user.is_admin && matches!(user.via, AuthVia::Session { .. });
+    if user.account_id != id && !admin_by_session {
+        return Err(ApiError::NotFound);
+    }
     if let Some(view) = read_models::accounts::find(&state.pool, id)
         .await
         .map_err(ApiError::internal)?

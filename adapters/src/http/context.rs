@@ -89,11 +89,14 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             .extensions
             .get::<RequestId>()
             .map_or_else(|| Uuid::now_v7().to_string(), |id| id.0.clone());
-        let client_ip = parts
-            .extensions
-            .get::<ClientAddr>()
-            .and_then(|c| c.0)
-            .map(|addr| addr.ip().to_string());
+        let client_ip = match parts.extensions.get::<super::rate_limit::ClientIp>() {
+            Some(ip) => Some(ip.0.to_string()),
+            None => parts
+                .extensions
+                .get::<ClientAddr>()
+                .and_then(|c| c.0)
+                .map(|addr| addr.ip().to_string()),
+        };
         let correlation_id = parts
             .headers
             .get(&CORRELATION_ID)

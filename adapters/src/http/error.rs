@@ -27,6 +27,17 @@ pub enum ApiError {
     Unauthenticated {
         message: String,
     },
+    /// 403: authenticated, but not allowed to do this.
+    Forbidden,
+    /// 403 with a specific reason (missing scope, CSRF token, unverified, ...).
+    Denied {
+        code: &'static str,
+        message: String,
+    },
+    /// 429 with `Retry-After`.
+    RateLimited {
+        retry_after_secs: u64,
+    },
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -67,6 +78,26 @@ impl IntoResponse for ApiError {
             ),
             Self::Unauthenticated { message } => {
                 (StatusCode::UNAUTHORIZED, "unauthenticated", message, None)
+            }
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "you are not allowed to do this".to_owned(),
+                None,
+            ),
+            Self::Denied { code, message } => (StatusCode::FORBIDDEN, code, message, None),
+            Self::RateLimited { retry_after_secs } => {
+                let body = json!({
+                    "error": "rate_limited",
+                    "message": format!("too many requests; try again in {retry_after_secs} s"),
+                });
+                let mut response =
+                    (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(retry_after_secs),
+                );
+                return response;
             }
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -1,16 +1,25 @@
 //! HTTP: one `router()` per feature, composed here with the cross-cutting
 //! layers (request context, body limit, panic catcher, JSON fallbacks).
 
+pub mod account_settings;
 pub mod accounts;
+pub mod admin;
+pub mod api_keys;
+pub mod auth;
 pub mod context;
+pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod pages;
+pub mod rate_limit;
+pub mod security_headers;
 pub mod sessions;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use commands::accounts::AccountService;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -32,12 +41,18 @@ pub struct AppState {
     pub broker: Broker,
     pub metrics: PrometheusHandle,
     pub config: Arc<Config>,
+    pub identity: Arc<auth::IdentityState>,
 }
 
 pub fn router(state: AppState) -> Router {
+    let csrf = csrf::layer(&state.identity.public_url);
     Router::new()
         .merge(accounts::router())
         .merge(sessions::router())
+        .merge(account_settings::router())
+        .merge(api_keys::router())
+        .merge(admin::router())
+        .merge(pages::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -47,6 +62,10 @@ pub fn router(state: AppState) -> Router {
                 ApiError::internal(anyhow::anyhow!("a request handler panicked")).into_response()
             },
         ))
+        .layer(from_fn_with_state(state.clone(), auth::resolve_session))
+        .layer(csrf)
+        .layer(from_fn_with_state(state.clone(), rate_limit::limit))
+        .layer(from_fn_with_state(state.clone(), security_headers::add))
         .layer(axum::middleware::from_fn(context::request_context))
         .with_state(state)
 }

@@ -2,6 +2,8 @@
 //! global-order reader of the event log.
 
 pub mod event_log;
+pub mod sessions;
+pub mod totp_secrets;
 
 use std::time::Duration;
 

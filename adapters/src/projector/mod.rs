@@ -49,8 +49,10 @@ pub trait Projection: Send + Sync {
 
 /// Every projection of the application.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    let mut all: Vec<Arc<dyn Projection>> =
-        vec![Arc::new(read_models::accounts::AccountsProjection)];
+    let mut all: Vec<Arc<dyn Projection>> = vec![
+        Arc::new(read_models::accounts::AccountsProjection),
+        Arc::new(read_models::api_keys::ApiKeysProjection),
+    ];
     all.extend(read_models::market::projections());
     all
 }

@@ -58,13 +58,20 @@ impl Projection for AccountsProjection {
                 "UPDATE {table} AS v
                     SET logins_succeeded = v.logins_succeeded + d.ok,
                         logins_failed = v.logins_failed + d.bad,
-                        consecutive_failures = d.consecutive,
+                        consecutive_failures = COALESCE(d.consecutive, v.consecutive_failures),
                         last_login_at = COALESCE(d.last_ok, v.last_login_at),
                         last_failed_login_at = COALESCE(d.last_bad, v.last_failed_login_at),
+                        verified = COALESCE(d.verified, v.verified),
+                        active = COALESCE(d.active, v.active),
+                        is_admin = COALESCE(d.admin, v.is_admin),
+                        two_factor_enabled = COALESCE(d.two_factor, v.two_factor_enabled),
+                        locked_until = CASE WHEN d.lock_changed THEN d.locked_until ELSE v.locked_until END,
                         last_seq = d.last_seq
                    FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                               $6::int[], $7::timestamptz[], $8::timestamptz[])
-                        AS d(account_id, first_seq, last_seq, ok, bad, consecutive, last_ok, last_bad)
+                               $6::int[], $7::timestamptz[], $8::timestamptz[], $9::bool[],
+                               $10::bool[], $11::bool[], $12::bool[], $13::bool[], $14::timestamptz[])
+                        AS d(account_id, first_seq, last_seq, ok, bad, consecutive, last_ok, last_bad,
+                             verified, active, admin, two_factor, lock_changed, locked_until)
                   WHERE v.account_id = d.account_id AND v.last_seq < d.first_seq"
             ))
             .bind(d.iter().map(|a| a.account_id).collect::<Vec<_>>())
@@ -75,6 +82,12 @@ impl Projection for AccountsProjection {
             .bind(d.iter().map(|a| a.consecutive_failures).collect::<Vec<_>>())
             .bind(d.iter().map(|a| a.last_login_at).collect::<Vec<Option<OffsetDateTime>>>())
             .bind(d.iter().map(|a| a.last_failed_login_at).collect::<Vec<Option<OffsetDateTime>>>())
+            .bind(d.iter().map(|a| a.verified).collect::<Vec<_>>())
+            .bind(d.iter().map(|a| a.active).collect::<Vec<_>>())
+            .bind(d.iter().map(|a| a.is_admin).collect::<Vec<_>>())
+            .bind(d.iter().map(|a| a.two_factor_enabled).collect::<Vec<_>>())
+            .bind(d.iter().map(|a| a.locked_until.is_some()).collect::<Vec<_>>())
+            .bind(d.iter().map(|a| a.locked_until.flatten()).collect::<Vec<Option<OffsetDateTime>>>())
             .execute(&mut *conn)
             .await
             .context("updating account activity")?;
@@ -86,7 +99,8 @@ impl Projection for AccountsProjection {
 pub async fn find(pool: &PgPool, account_id: Uuid) -> anyhow::Result<Option<AccountView>> {
     let row = sqlx::query(
         "SELECT account_id, username, email, registered_at, logins_succeeded, logins_failed,
-                consecutive_failures, last_login_at, last_failed_login_at
+                consecutive_failures, last_login_at, last_failed_login_at,
+                verified, active, is_admin, two_factor_enabled, locked_until
            FROM accounts_view WHERE account_id = $1",
     )
     .bind(account_id)
@@ -104,6 +118,11 @@ pub async fn find(pool: &PgPool, account_id: Uuid) -> anyhow::Result<Option<Acco
             consecutive_failures: row.try_get("consecutive_failures")?,
             last_login_at: row.try_get("last_login_at")?,
             last_failed_login_at: row.try_get("last_failed_login_at")?,
+            verified: row.try_get("verified")?,
+            active: row.try_get("active")?,
+            is_admin: row.try_get("is_admin")?,
+            two_factor_enabled: row.try_get("two_factor_enabled")?,
+            locked_until: row.try_get("locked_until")?,
         })
     })
     .transpose()

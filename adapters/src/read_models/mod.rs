@@ -2,4 +2,5 @@
 //! row changes, and the queries the API serves from them.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod market;

@@ -8,12 +8,15 @@
 //! lapsed reservation sees that its holder's account exists, confirms the
 //! claim for it and is refused: a registered value is never given away.
 
-use domain::account::{AccountCommand, AccountId, Registration, RegistrationInvalid};
+use domain::account::{
+    AccountCommand, AccountId, Registration, RegistrationInvalid, VERIFICATION_TTL,
+};
 use domain::claim::{ClaimCommand, ClaimError, ClaimKind, ClaimState};
 use uuid::Uuid;
 
 use super::AccountService;
 use crate::store::EventStores;
+use crate::tokens::TokenPurpose;
 use crate::{CommandError, Metadata};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,12 +73,16 @@ impl<S: EventStores> AccountService<S> {
             return Err(error);
         }
 
+        let now = self.clock.now();
         let register = AccountCommand::Register {
             account_id,
             email: registration.email,
             username: registration.username,
             password_hash,
-            now: self.clock.now(),
+            verification: self
+                .tokens
+                .issue(TokenPurpose::Verification, VERIFICATION_TTL, now),
+            now,
         };
         if let Err(error) = self
             .accounts

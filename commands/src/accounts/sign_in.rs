@@ -1,26 +1,41 @@
-//! Sign in with email and password.
+//! Sign in: the password step, and the second step when 2FA is on.
 //!
-//! Unknown email, unregistered claim and wrong password all spend one
-//! Argon2 verification and give the same outcome, so neither the answer nor
-//! its timing tells whether an address is registered. Only attempts on an
-//! existing account are recorded (as `LoginSucceeded` / `LoginFailed` with
-//! the client address); attempts on unknown addresses have no aggregate to
-//! belong to and are left to the rate limiter and the logs.
+//! Unknown email, wrong password, locked and deactivated accounts all spend
+//! one Argon2 verification and give the same outcome, so neither the answer
+//! nor its timing tells them apart. Attempts on an existing account are
+//! recorded (success, failure with its reason, lock); attempts on unknown
+//! addresses have no aggregate to belong to and are left to the rate
+//! limiter and the logs.
 
-use domain::account::{AccountCommand, AccountError, AccountId, Email};
-use domain::claim::{ClaimKind, ClaimState};
+use domain::account::{
+    AccountCommand, AccountError, AccountEvent, AccountId, SecondFactor, SignInState,
+};
 
 use super::AccountService;
 use crate::store::EventStores;
+use crate::totp;
 use crate::{CommandError, Metadata};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignInOutcome {
-    Succeeded {
+    SignedIn {
         account_id: AccountId,
     },
-    /// Wrong password or unknown account: deliberately indistinguishable.
+    /// The password was right; a TOTP or recovery code must follow.
+    SecondFactorRequired {
+        account_id: AccountId,
+    },
+    /// Wrong password, unknown account, locked or deactivated: deliberately
+    /// indistinguishable.
     Failed,
+}
+
+fn outcome(account_id: AccountId, events: &[AccountEvent]) -> SignInOutcome {
+    match domain::account::Account::sign_in_state(events) {
+        SignInState::SignedIn => SignInOutcome::SignedIn { account_id },
+        SignInState::SecondFactorRequired => SignInOutcome::SecondFactorRequired { account_id },
+        SignInState::Failed => SignInOutcome::Failed,
+    }
 }
 
 impl<S: EventStores> AccountService<S> {
@@ -31,56 +46,70 @@ impl<S: EventStores> AccountService<S> {
         password: &str,
         metadata: &Metadata,
     ) -> Result<SignInOutcome, CommandError<AccountError>> {
-        let Some((account_id, phc)) = self.find_credentials(email).await? else {
+        let Some((account_id, account)) = self.find_by_email(email).await? else {
             self.hasher
                 .verify_dummy(password)
                 .await
                 .map_err(CommandError::unavailable)?;
             return Ok(SignInOutcome::Failed);
         };
-        let password_matched = self
-            .hasher
-            .verify(password, &phc)
-            .await
-            .map_err(CommandError::unavailable)?;
+        let password_matched = self.password_matches(&account, password).await?;
         let command = AccountCommand::RecordSignIn {
             password_matched,
             client_ip: metadata.client_ip.clone(),
             now: self.clock.now(),
         };
         let actor = if password_matched {
-            metadata.with_actor(format!("account:{account_id}"))
+            Self::acting_as(metadata, account_id)
         } else {
             metadata.clone()
         };
-        self.accounts
-            .execute(&account_id.to_string(), command, &actor)
+        let events = self
+            .accounts
+            .execute_returning(&account_id.to_string(), command, &actor)
             .await?;
-        Ok(if password_matched {
-            SignInOutcome::Succeeded { account_id }
-        } else {
-            SignInOutcome::Failed
-        })
+        Ok(outcome(account_id, &events))
     }
 
-    async fn find_credentials(
+    /// The second step: `code` is a current TOTP code or an unused
+    /// recovery code. Failures count towards the lockout.
+    #[tracing::instrument(skip_all, fields(%account_id))]
+    pub async fn complete_sign_in(
         &self,
-        email: &str,
-    ) -> Result<Option<(AccountId, String)>, CommandError<AccountError>> {
-        let Ok(email) = Email::parse(email) else {
-            return Ok(None);
-        };
-        let claim_id = self.keys.claim_id(ClaimKind::Email, email.as_str());
-        let claim = self
-            .claims
-            .load(&claim_id)
+        account_id: AccountId,
+        code: &str,
+        metadata: &Metadata,
+    ) -> Result<SignInOutcome, CommandError<AccountError>> {
+        let account = self.load_account(account_id).await?;
+        if !account.has_two_factor() {
+            return Ok(SignInOutcome::Failed);
+        }
+        let now = self.clock.now();
+        let secret = self
+            .totp_secrets
+            .load(account_id.as_uuid())
             .await
-            .map_err(|e| e.map_rejection(|_| AccountError::NotRegistered))?;
-        let owner = match claim.state() {
-            ClaimState::Confirmed { owner } | ClaimState::Reserved { owner, .. } => owner,
-            ClaimState::Free => return Ok(None),
+            .map_err(CommandError::Unavailable)?;
+        let unix = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+        let factor = match secret.and_then(|s| totp::matching_step(&s, code, unix)) {
+            Some(step) => SecondFactor::Totp { step },
+            None if code.trim().len() > totp::DIGITS => SecondFactor::RecoveryCode {
+                hash: totp::hash_recovery_code(code),
+            },
+            None => SecondFactor::Wrong,
         };
-        let account = self.accounts.load(&owner.to_string()).await?;
-        Ok(account.id().zip(account.password_hash().map(str::to_owned)))
+        let events = self
+            .accounts
+            .execute_returning(
+                &account_id.to_string(),
+                AccountCommand::RecordSecondFactor {
+                    factor,
+                    client_ip: metadata.client_ip.clone(),
+                    now,
+                },
+                &Self::acting_as(metadata, account_id),
+            )
+            .await?;
+        Ok(outcome(account_id, &events))
     }
 }

@@ -1,22 +1,35 @@
 use std::sync::Arc;
 
+use cqrs_es::EventStore;
+
 use domain::account::{FieldError, RegistrationInvalid};
 use time::macros::datetime;
 
 use super::*;
 use crate::password::FakePasswordHasher;
-use crate::ports::FakeClock;
-use crate::store::MemStores;
+use crate::ports::{Clock, TotpSecrets};
+use crate::ports::{FakeClock, MemTotpSecrets};
+use crate::store::{EventStores, MemStores};
+use crate::tokens::{TokenKey, TokenPurpose};
+use crate::totp;
 use crate::{CommandError, Metadata};
 
+fn deps(clock: Arc<FakeClock>) -> AccountDeps {
+    AccountDeps {
+        hasher: Arc::new(FakePasswordHasher),
+        clock,
+        claim_keys: ClaimKeys::new(vec![7; 32]).unwrap(),
+        token_key: TokenKey::new(vec![8; 32]).unwrap(),
+        totp_secrets: Arc::new(MemTotpSecrets::default()),
+    }
+}
+
+fn clock() -> Arc<FakeClock> {
+    Arc::new(FakeClock::at(datetime!(2026-03-01 10:00 UTC)))
+}
+
 fn service(stores: &MemStores) -> AccountService<MemStores> {
-    AccountService::new(
-        stores,
-        None,
-        Arc::new(FakePasswordHasher),
-        Arc::new(FakeClock::at(datetime!(2026-03-01 10:00 UTC))),
-        ClaimKeys::new(vec![7; 32]).unwrap(),
-    )
+    AccountService::new(stores, None, deps(clock()))
 }
 
 fn meta() -> Metadata {
@@ -38,7 +51,7 @@ async fn a_registered_account_can_sign_in() {
         .sign_in("ada@example.com", "Correct-Horse-9", &meta())
         .await
         .unwrap();
-    assert_eq!(outcome, SignInOutcome::Succeeded { account_id: id });
+    assert_eq!(outcome, SignInOutcome::SignedIn { account_id: id });
 }
 
 #[tokio::test]
@@ -124,16 +137,126 @@ impl crate::store::CommitObserver for CountCommits {
 async fn signing_in_records_nothing_for_an_unknown_account() {
     let stores = MemStores::default();
     let commits = Arc::new(CountCommits::default());
-    let service = AccountService::new(
-        &stores,
-        Some(commits.clone()),
-        Arc::new(FakePasswordHasher),
-        Arc::new(FakeClock::at(datetime!(2026-03-01 10:00 UTC))),
-        ClaimKeys::new(vec![7; 32]).unwrap(),
-    );
+    let service = AccountService::new(&stores, Some(commits.clone()), deps(clock()));
     let outcome = service
         .sign_in("eve@example.com", "Correct-Horse-9", &meta())
         .await;
     assert!(matches!(outcome, Ok(SignInOutcome::Failed)));
     assert_eq!(commits.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_user_with_two_factor_signs_in_with_a_code_once_and_a_recovery_code_once() {
+    let stores = MemStores::default();
+    let clock = clock();
+    let secrets = Arc::new(MemTotpSecrets::default());
+    let service = AccountService::new(
+        &stores,
+        None,
+        AccountDeps {
+            totp_secrets: secrets.clone(),
+            ..deps(clock.clone())
+        },
+    );
+    let id = service
+        .register_account("ada@example.com", "ada", "Correct-Horse-9", &meta())
+        .await
+        .unwrap();
+    service.begin_two_factor(id, "ada").await.unwrap();
+    let secret = secrets.load(id.as_uuid()).await.unwrap().unwrap();
+    let now = || u64::try_from(clock.now().unix_timestamp()).unwrap();
+    let code = totp::code_at(&secret, 6, now()).unwrap();
+    let recovery = service
+        .confirm_two_factor(id, &code, &meta())
+        .await
+        .unwrap();
+    assert_eq!(recovery.len(), 10);
+
+    let first = service
+        .sign_in("ada@example.com", "Correct-Horse-9", &meta())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        SignInOutcome::SecondFactorRequired { account_id: id }
+    );
+    // The enrolment code's step is used up.
+    assert_eq!(
+        service.complete_sign_in(id, &code, &meta()).await.unwrap(),
+        SignInOutcome::Failed
+    );
+    clock.advance(time::Duration::seconds(30));
+    let next = totp::code_at(&secret, 6, now()).unwrap();
+    assert_eq!(
+        service.complete_sign_in(id, &next, &meta()).await.unwrap(),
+        SignInOutcome::SignedIn { account_id: id }
+    );
+    assert_eq!(
+        service
+            .complete_sign_in(id, &recovery[3], &meta())
+            .await
+            .unwrap(),
+        SignInOutcome::SignedIn { account_id: id }
+    );
+    assert_eq!(
+        service
+            .complete_sign_in(id, &recovery[3], &meta())
+            .await
+            .unwrap(),
+        SignInOutcome::Failed
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_once() {
+    let stores = MemStores::default();
+    let service = service(&stores);
+    let id = service
+        .register_account("ada@example.com", "ada", "Correct-Horse-9", &meta())
+        .await
+        .unwrap();
+    service
+        .request_password_reset("ADA@example.com", &meta())
+        .await
+        .unwrap();
+    service
+        .request_password_reset("nobody@example.com", &meta())
+        .await
+        .unwrap();
+    let events = stores
+        .store::<domain::account::Account>()
+        .load_events(&id.to_string())
+        .await
+        .unwrap();
+    let token_id = events
+        .iter()
+        .find_map(|e| match &e.payload {
+            domain::account::AccountEvent::PasswordResetRequested { token_id, .. } => {
+                Some(*token_id)
+            }
+            _ => None,
+        })
+        .unwrap();
+    let token = TokenKey::new(vec![8; 32])
+        .unwrap()
+        .derive(TokenPurpose::PasswordReset, token_id);
+    service
+        .reset_password(id, &token, "Brand-New-Pass-7", &meta())
+        .await
+        .unwrap();
+    assert!(matches!(
+        service
+            .reset_password(id, &token, "Another-Pass-8", &meta())
+            .await,
+        Err(CommandError::Rejected(PasswordChangeError::Account(
+            domain::account::AccountError::InvalidToken
+        )))
+    ));
+    assert_eq!(
+        service
+            .sign_in("ada@example.com", "Brand-New-Pass-7", &meta())
+            .await
+            .unwrap(),
+        SignInOutcome::SignedIn { account_id: id }
+    );
 }
