@@ -10,6 +10,7 @@ pub mod context;
 pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod market;
 pub mod pages;
 pub mod rate_limit;
 pub mod security_headers;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(pages::router())
         .merge(health::router())
+        .merge(market::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
