@@ -273,3 +273,112 @@ async fn bad_parameters_are_named_in_a_400(pool: PgPool) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["fields"]["id"].is_string());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn admins_list_and_delist_symbols_but_not_the_mandatory_ones(pool: PgPool) {
+    let t = spawn_fast_app(pool.clone(), test_clock(), &[]).await;
+    let (_, admin) = t.create_admin(PASSWORD).await;
+    let (_, ada) = t.signed_up("ada@example.com", "ada", PASSWORD).await;
+    let denied = t
+        .post_as(&ada, "/api/v1/admin/symbols")
+        .json(&json!({"symbol": "ADA/USDT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+
+    let added = t
+        .post_as(&admin, "/api/v1/admin/symbols")
+        .json(&json!({"symbol": "ada/usdt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let body: Value = added.json().await.unwrap();
+    assert_eq!(
+        (
+            body["symbol"].clone(),
+            body["listed"].clone(),
+            body["mandatory"].clone()
+        ),
+        (json!("ADA/USDT"), json!(true), json!(false))
+    );
+    let again = t
+        .post_as(&admin, "/api/v1/admin/symbols")
+        .json(&json!({"symbol": "ADA/USDT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["error"],
+        "already_listed"
+    );
+    let bad = t
+        .post_as(&admin, "/api/v1/admin/symbols")
+        .json(&json!({"symbol": "ADAUSDT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.json::<Value>().await.unwrap()["fields"]["symbol"].is_string());
+
+    let muted = t
+        .client
+        .put(t.url("/api/v1/admin/symbols/ADA-USDT/notifications"))
+        .header(reqwest::header::COOKIE, admin.cookie_header())
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(muted.status(), StatusCode::OK);
+    assert_eq!(muted.json::<Value>().await.unwrap()["notifications"], false);
+    let removed = t
+        .delete_as(&admin, "/api/v1/admin/symbols/ADA-USDT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::OK);
+    assert_eq!(removed.json::<Value>().await.unwrap()["listed"], false);
+
+    let btc = t
+        .post_as(&admin, "/api/v1/admin/symbols")
+        .json(&json!({"symbol": "BTC/USDT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(btc.status(), StatusCode::CREATED);
+    let kept = t
+        .delete_as(&admin, "/api/v1/admin/symbols/BTC%2FUSDT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        kept.json::<Value>().await.unwrap()["error"],
+        "mandatory_symbol"
+    );
+
+    let (status, list) = get(&t, &admin, "/api/v1/admin/symbols").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<(&str, bool)> = list["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["symbol"].as_str().unwrap(),
+                s["listed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("ADA/USDT", false), ("BTC/USDT", true)]);
+    let actor: String = sqlx::query_scalar(
+        "SELECT metadata->>'actor' FROM events WHERE aggregate_type = 'symbol' AND event_type = 'SymbolDelisted'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(actor.starts_with("account:"), "{actor}");
+}

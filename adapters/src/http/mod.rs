@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod error;
 pub mod health;
 pub mod market;
+pub mod market_admin;
 pub mod pages;
 pub mod rate_limit;
 pub mod security_headers;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(health::router())
         .merge(market::router())
+        .merge(market_admin::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
