@@ -36,6 +36,14 @@ pub struct BenchArgs {
     /// Keep the scratch database afterwards.
     #[arg(long)]
     pub keep: bool,
+    #[command(subcommand)]
+    pub target: Option<BenchTarget>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BenchTarget {
+    /// Market: detection and aggregation throughput, and the live pipeline.
+    Market(crate::market::bench::MarketBenchArgs),
 }
 
 struct Sample {
@@ -159,6 +167,26 @@ fn seed_accounts(from: i64, to: i64) -> anyhow::Result<Seed> {
 }
 
 pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchTarget::Market(market)) = &args.target {
+        return crate::market::bench::run(config, market).await;
+    }
+    with_scratch_database(config, args.keep, |pool| async move {
+        bench(&pool, &args).await
+    })
+    .await
+}
+
+/// Runs `work` on a scratch database created next to `DATABASE_URL`'s and
+/// dropped afterwards (unless `keep`).
+pub async fn with_scratch_database<F, Fut>(
+    config: &Config,
+    keep: bool,
+    work: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let base: PgConnectOptions = config.database_url.parse().context("DATABASE_URL")?;
     let scratch = format!("cryptolens_bench_{}", std::process::id());
     let mut admin = base
@@ -178,9 +206,9 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
         .max_connections(40)
         .connect_with(base.clone().database(&scratch))
         .await?;
-    let result = bench(&pool, &args).await;
+    let result = work(pool.clone()).await;
     pool.close().await;
-    if !args.keep {
+    if !keep {
         sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
             .execute(&mut admin)
             .await?;

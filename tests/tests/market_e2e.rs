@@ -103,6 +103,29 @@ async fn a_replayed_file_yields_the_batch_patterns_and_signals(pool: PgPool) {
         // ...then the next 100 minutes happen.
         clock.advance_minutes(STEP_MINUTES);
     }
+    // The run that processed the last candles has recorded its report.
+    eventually(
+        Duration::from_secs(60),
+        "the last run to finish",
+        || async {
+            let reported: Option<i64> = sqlx::query_scalar(
+                "SELECT max((s->>'last_open_time')::bigint)
+               FROM events, jsonb_array_elements(payload->'JobFinished'->'symbols') s
+              WHERE event_type = 'JobFinished'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let mark: i64 = sqlx::query_scalar(
+                "SELECT processed_through FROM market_progress WHERE symbol = 'ETH/BTC'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            reported.filter(|r| *r >= mark).map(|_| ())
+        },
+    )
+    .await;
     let runs: i64 =
         sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'JobFinished'")
             .fetch_one(&pool)

@@ -240,6 +240,12 @@ pub async fn run(config: &Config, command: MarketCommand) -> anyhow::Result<()> 
                 exchange.len(),
                 file.display()
             );
+            // An import reads the whole file every time (it is not resumed).
+            sqlx::query("DELETE FROM market_backfills WHERE symbol = $1 AND from_time = $2")
+                .bind(symbol.as_str())
+                .bind(from)
+                .execute(&pool)
+                .await?;
             let pipeline = market::pipeline(&pool, &config.market, Arc::new(exchange), None);
             let run_id = Uuid::now_v7();
             let metadata = job_metadata("market-import", run_id);

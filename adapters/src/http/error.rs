@@ -14,6 +14,10 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// 400: query or path parameters that do not parse, named one by one.
+    InvalidParameters {
+        fields: Vec<(&'static str, String)>,
+    },
     /// 422: well-formed but refused, with a message per field.
     Validation {
         fields: Vec<(&'static str, String)>,
@@ -57,6 +61,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, fields) = match self {
             Self::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message, None),
+            Self::InvalidParameters { fields } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_parameters",
+                "some parameters are invalid".to_owned(),
+                Some(
+                    fields
+                        .into_iter()
+                        .map(|(field, message)| (field.to_owned(), Value::String(message)))
+                        .collect::<Map<String, Value>>(),
+                ),
+            ),
             Self::Validation { fields } => {
                 let map: Map<String, Value> = fields
                     .into_iter()

@@ -10,6 +10,8 @@ pub mod context;
 pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod market;
+pub mod market_admin;
 pub mod notifications;
 pub mod pages;
 pub mod rate_limit;
@@ -57,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(pages::router())
         .merge(health::router())
+        .merge(market::router())
+        .merge(market_admin::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -2,6 +2,7 @@
 //! pipeline over PostgreSQL, and the file tools behind `market aggregate`
 //! and `market detect`.
 
+pub mod bench;
 pub mod candles;
 pub mod config;
 pub mod files;

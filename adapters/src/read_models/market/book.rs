@@ -83,6 +83,25 @@ fn timeframe(text: &str) -> anyhow::Result<Timeframe> {
     Timeframe::parse(text).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// A pattern key from read-model columns.
+fn pattern_key(
+    tf: &str,
+    pattern_type: &str,
+    direction: Direction,
+    detected_ts: i64,
+) -> anyhow::Result<PatternKey> {
+    Ok(PatternKey {
+        timeframe: timeframe(tf)?,
+        pattern_type: parse(
+            PatternType::parse(pattern_type),
+            "pattern type",
+            pattern_type,
+        )?,
+        direction,
+        detected_ts,
+    })
+}
+
 impl PgBookState {
     async fn snapshot(&self, symbol: &Symbol, as_of: i64) -> anyhow::Result<BookSnapshot> {
         settle(
@@ -104,16 +123,12 @@ impl PgBookState {
         for row in &rows {
             let v = super::patterns::from_row(row)?;
             active.push(TrackedPattern {
-                key: PatternKey {
-                    timeframe: timeframe(&v.timeframe)?,
-                    pattern_type: parse(
-                        PatternType::parse(&v.pattern_type),
-                        "pattern type",
-                        &v.pattern_type,
-                    )?,
-                    direction: parse(Direction::parse(&v.direction), "direction", &v.direction)?,
-                    detected_ts: v.detected_ts,
-                },
+                key: pattern_key(
+                    &v.timeframe,
+                    &v.pattern_type,
+                    parse(Direction::parse(&v.direction), "direction", &v.direction)?,
+                    v.detected_ts,
+                )?,
                 zone_low: v.zone_low,
                 zone_high: v.zone_high,
                 swept_level: v.swept_level,
@@ -159,16 +174,12 @@ impl PgBookState {
                     direction,
                     created_at: v.created_at,
                 },
-                pattern: PatternKey {
-                    timeframe: timeframe(&v.pattern_timeframe)?,
-                    pattern_type: parse(
-                        PatternType::parse(&v.pattern_type),
-                        "pattern type",
-                        &v.pattern_type,
-                    )?,
+                pattern: pattern_key(
+                    &v.pattern_timeframe,
+                    &v.pattern_type,
                     direction,
-                    detected_ts: v.pattern_detected_ts,
-                },
+                    v.pattern_detected_ts,
+                )?,
                 zone_low: v.zone_low,
                 zone_high: v.zone_high,
                 aligned: v
