@@ -3,4 +3,5 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod broadcasts;
 pub mod notifications;
