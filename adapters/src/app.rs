@@ -212,6 +212,11 @@ impl RunningApp {
             config: Arc::new(config.clone()),
             identity,
             notifications: Arc::new(notifications),
+            broadcasts: Arc::new(commands::notifications::BroadcastService::new(
+                &PgStores::new(pool.clone()),
+                Some(Arc::new(wake.clone())),
+                Arc::new(SystemClock),
+            )),
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod broadcasts;
 pub mod context;
 pub mod csrf;
 pub mod error;
@@ -46,6 +47,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub identity: Arc<auth::IdentityState>,
     pub notifications: Arc<commands::notifications::NotificationService<PgStores>>,
+    pub broadcasts: Arc<commands::notifications::BroadcastService<PgStores>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api_keys::router())
         .merge(admin::router())
         .merge(notifications::router())
+        .merge(broadcasts::router())
         .merge(pages::router())
         .merge(health::router())
         .merge(market::router())

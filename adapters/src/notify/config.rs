@@ -31,6 +31,8 @@ pub struct NotifyConfig {
     /// Whether `serve` runs the notification tasks (consumer, notifier,
     /// scheduler); the worker command always runs its consumer.
     pub run_in_serve: bool,
+    /// How often the broadcast scheduler looks for due broadcasts.
+    pub scheduler_tick: Duration,
     pub ntfy: NtfyConfig,
     /// Base of the click URLs (`https://cryptolens.example`).
     pub public_url: String,
@@ -113,6 +115,7 @@ impl NotifyConfig {
                 Some(true),
                 "true or false",
             )?,
+            scheduler_tick: ms("CRYPTOLENS_NOTIFY__SCHEDULER_TICK_MS", 1000)?,
             ntfy: NtfyConfig {
                 url: lookup("CRYPTOLENS_NTFY__URL").unwrap_or_else(|| "https://ntfy.sh".into()),
                 token: lookup("CRYPTOLENS_NTFY__TOKEN"),

@@ -81,7 +81,45 @@ pub fn spawn(
         std::time::Duration::from_secs(5),
         shutdown.clone(),
     ));
+    let broadcasts = commands::notifications::BroadcastService::new(
+        &crate::postgres::PgStores::new(pool.clone()),
+        Some(std::sync::Arc::new(wake.clone())),
+        std::sync::Arc::new(commands::ports::SystemClock),
+    );
+    tasks.spawn(run_scheduler(
+        pool.clone(),
+        broadcasts,
+        config.notify.scheduler_tick,
+        shutdown.clone(),
+    ));
     Ok(())
+}
+
+/// Sends scheduled broadcasts when their time comes: every `tick`, each
+/// due one gets `SendIfDue` (idempotent, so several instances may run it).
+pub async fn run_scheduler(
+    pool: PgPool,
+    broadcasts: commands::notifications::BroadcastService<crate::postgres::PgStores>,
+    tick: std::time::Duration,
+    shutdown: CancellationToken,
+) {
+    let metadata = commands::Metadata::system("broadcast-scheduler");
+    loop {
+        match crate::read_models::broadcasts::due(&pool).await {
+            Ok(due) => {
+                for id in due {
+                    if let Err(error) = broadcasts.send_if_due(id, &metadata).await {
+                        tracing::warn!(%id, %error, "could not send a scheduled broadcast");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "scheduler read failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(tick) => {}
+        }
+    }
 }
 
 /// `cryptolens worker notifications`: the consumer alone, until SIGINT/SIGTERM.

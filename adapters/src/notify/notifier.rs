@@ -27,8 +27,8 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use domain::notification::{
-    Priority, Push, PushKind, QuietHours, SettingsEvent, SignalAlert, Tier, TimeZoneName,
-    quiet_until,
+    Audience, BroadcastContent, BroadcastEvent, Priority, Push, PushKind, QuietHours,
+    SettingsEvent, SignalAlert, Tier, TimeZoneName, quiet_until,
 };
 use lapin::{Connection, ConnectionProperties};
 use projections::RecordedEvent;
@@ -269,6 +269,7 @@ impl Projection for SignalNotifier {
             SIGNAL_GENERATED,
             SIGNAL_RESOLVED,
             SettingsEvent::TEST_PUSH_REQUESTED,
+            BroadcastEvent::SENT,
         ]
     }
 
@@ -294,6 +295,23 @@ impl Projection for SignalNotifier {
                 }
                 SIGNAL_RESOLVED => resolved.push(event.aggregate_id.clone()),
                 SettingsEvent::TEST_PUSH_REQUESTED => planned.push(self.plan_test_push(event)?),
+                BroadcastEvent::SENT => {
+                    let messages = broadcast_messages(conn, event).await?;
+                    let id = Uuid::parse_str(&event.aggregate_id)?;
+                    sqlx::query(
+                        "INSERT INTO broadcast_dispatches (broadcast_id, recipients) VALUES ($1, $2)
+                         ON CONFLICT (broadcast_id) DO UPDATE SET recipients = EXCLUDED.recipients",
+                    )
+                    .bind(id)
+                    .bind(i64::try_from(messages.len()).unwrap_or(i64::MAX))
+                    .execute(&mut *conn)
+                    .await?;
+                    planned.extend(messages.into_iter().map(|message| Planned {
+                        message,
+                        route: Route::Work,
+                        hold: None,
+                    }));
+                }
                 _ => {}
             }
         }
@@ -321,6 +339,64 @@ impl Projection for SignalNotifier {
         }
         Ok(())
     }
+}
+
+/// One message per member of a broadcast's audience (no cap, delay or
+/// quiet hours: broadcasts are operator announcements).
+async fn broadcast_messages(
+    conn: &mut PgConnection,
+    event: &RecordedEvent,
+) -> anyhow::Result<Vec<PushMessage>> {
+    let Ok(BroadcastEvent::BroadcastSent {
+        content, audience, ..
+    }) = event.decode()
+    else {
+        anyhow::bail!("event {} is not a BroadcastSent", event.global_position);
+    };
+    let broadcast_id = Uuid::parse_str(&event.aggregate_id).ok();
+    let push = |content: &BroadcastContent| Push {
+        title: content.title.clone(),
+        body: content.message.clone(),
+        priority: content.priority,
+        tags: content.tags.clone(),
+        click: None,
+    };
+    let message = |suffix: String, user_id: Option<Uuid>, topic: String| PushMessage {
+        message_id: format!("{}/{suffix}", event.global_position),
+        user_id,
+        kind: PushKind::Broadcast,
+        broadcast_id,
+        topic,
+        daily_cap: None,
+        push: push(&content),
+    };
+    let (verified_only, tier) = match &audience {
+        Audience::Topics { topics } => {
+            return Ok(topics
+                .iter()
+                .map(|t| message(format!("topic:{t}"), None, t.clone()))
+                .collect());
+        }
+        Audience::All => (false, None),
+        Audience::Verified => (true, None),
+        Audience::Tier { tier } => (false, Some(serde_json::to_value(tier)?)),
+    };
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT s.user_id, s.topic FROM notification_settings_view s
+           JOIN accounts_view a ON a.account_id = s.user_id
+          WHERE s.topic IS NOT NULL AND s.enabled AND a.active
+            AND (NOT $1 OR a.verified)
+            AND ($2::text IS NULL OR cryptolens_notification_tier(s.user_id) = $2)",
+    )
+    .bind(verified_only)
+    .bind(tier.and_then(|t| t.as_str().map(str::to_owned)))
+    .fetch_all(&mut *conn)
+    .await
+    .context("finding a broadcast's audience")?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, topic)| message(user.to_string(), Some(user), topic))
+        .collect())
 }
 
 async fn hold(conn: &mut PgConnection, held: &[Planned]) -> anyhow::Result<()> {

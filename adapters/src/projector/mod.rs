@@ -53,6 +53,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(read_models::accounts::AccountsProjection),
         Arc::new(read_models::api_keys::ApiKeysProjection),
         Arc::new(read_models::notifications::NotificationSettingsProjection),
+        Arc::new(read_models::broadcasts::BroadcastsProjection),
     ];
     all.extend(read_models::market::projections());
     all

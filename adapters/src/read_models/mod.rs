@@ -3,5 +3,6 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod broadcasts;
 pub mod market;
 pub mod notifications;

@@ -2,8 +2,11 @@
 //! use, rotatable), preferences with field validation, per-symbol mutes and
 //! the user's test push.
 
+mod broadcasts;
 mod preferences;
 mod topic;
+
+pub use broadcasts::{BroadcastInput, BroadcastRejection, BroadcastService};
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! Notifications: what a push says, the per-message delivery record, and
 //! each user's settings (topic, preferences, mutes).
 
+mod broadcast;
 mod delivery;
 mod preferences;
 mod push;
@@ -10,6 +11,11 @@ mod signal;
 #[cfg(test)]
 mod tests;
 
+pub use broadcast::{
+    Audience, Broadcast, BroadcastCommand, BroadcastContent, BroadcastError, BroadcastEvent,
+    BroadcastId, BroadcastTemplate, TemplateCommand, TemplateError, TemplateEvent,
+    parse_template_name,
+};
 pub use delivery::{
     FailureReason, Notification, NotificationCommand, NotificationError, NotificationEvent,
     Recipient,

@@ -301,3 +301,95 @@ mod signal {
         assert!(Tier::Free.is_delayed() && !Tier::Pro.is_delayed());
     }
 }
+
+mod broadcasts {
+    use time::macros::datetime;
+
+    use super::super::*;
+
+    type BroadcastTest = cqrs_es::test::TestFramework<Broadcast>;
+
+    fn content() -> BroadcastContent {
+        BroadcastContent::parse("Maintenance", "Back at 10:00 UTC", 3, &["wrench".into()]).unwrap()
+    }
+
+    fn scheduled(at: time::OffsetDateTime) -> BroadcastEvent {
+        BroadcastEvent::BroadcastScheduled {
+            content: content(),
+            audience: Audience::Verified,
+            send_at: at,
+        }
+    }
+
+    #[test]
+    fn an_immediate_broadcast_is_scheduled_and_sent_at_once() {
+        let now = datetime!(2026-11-28 10:00 UTC);
+        BroadcastTest::with(())
+            .given_no_previous_events()
+            .when(BroadcastCommand::Create {
+                content: content(),
+                audience: Audience::Verified,
+                send_at: now,
+                now,
+            })
+            .then_expect_events(vec![
+                scheduled(now),
+                BroadcastEvent::BroadcastSent {
+                    content: content(),
+                    audience: Audience::Verified,
+                    at: now,
+                },
+            ]);
+    }
+
+    #[test]
+    fn a_scheduled_broadcast_is_sent_once_when_due_and_not_before() {
+        let at = datetime!(2026-11-28 12:00 UTC);
+        BroadcastTest::with(())
+            .given(vec![scheduled(at)])
+            .when(BroadcastCommand::SendIfDue {
+                now: datetime!(2026-11-28 11:59 UTC),
+            })
+            .then_expect_events(vec![]);
+        let sent = BroadcastEvent::BroadcastSent {
+            content: content(),
+            audience: Audience::Verified,
+            at: datetime!(2026-11-28 12:00:01 UTC),
+        };
+        BroadcastTest::with(())
+            .given(vec![scheduled(at)])
+            .when(BroadcastCommand::SendIfDue {
+                now: datetime!(2026-11-28 12:00:01 UTC),
+            })
+            .then_expect_events(vec![sent.clone()]);
+        BroadcastTest::with(())
+            .given(vec![scheduled(at), sent])
+            .when(BroadcastCommand::Cancel { now: at })
+            .then_expect_error(BroadcastError::Settled);
+    }
+
+    #[test]
+    fn broadcast_fields_and_audiences_are_validated() {
+        let fields: Vec<&str> = BroadcastContent::parse("", &"x".repeat(4001), 0, &["a,b".into()])
+            .unwrap_err()
+            .iter()
+            .map(|f| f.field)
+            .collect();
+        assert_eq!(fields, ["title", "message", "priority", "tags"]);
+        assert!(
+            Audience::Topics {
+                topics: vec!["bad topic".into()]
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Audience::Topics {
+                topics: vec!["cl_ok-1".into()]
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(parse_template_name(&"n".repeat(101)).is_err());
+    }
+}
