@@ -6,6 +6,7 @@ pub mod event_repository;
 pub mod in_tx;
 pub mod personal_data;
 pub mod sessions;
+pub mod tiers;
 pub mod totp_secrets;
 
 use std::time::Duration;

@@ -144,6 +144,13 @@ impl Tier {
             Self::Premium => "premium",
         }
     }
+
+    /// The tier named `name` (`free`, `pro`, `premium`), if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Free, Self::Pro, Self::Premium]
+            .into_iter()
+            .find(|tier| tier.as_str() == name)
+    }
 }
 
 impl TierPolicy {
