@@ -4,6 +4,7 @@
 //! in `adapters` (postgres read models); nothing here does I/O.
 
 pub mod accounts;
+pub mod billing;
 pub mod market;
 pub mod notifications;
 

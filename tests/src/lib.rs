@@ -12,6 +12,7 @@ use sqlx::PgPool;
 
 pub mod notify;
 pub mod ntfy_fake;
+pub mod payments;
 
 /// The broker tests talk to (a real RabbitMQ).
 pub fn amqp_url() -> String {

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod security_headers;
 pub mod sessions;
+pub mod subscriptions_admin;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(market::router())
         .merge(market_admin::router())
+        .merge(subscriptions_admin::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -14,3 +14,18 @@ pub async fn account_tier(pool: &PgPool, user_id: Uuid) -> Result<Tier, sqlx::Er
         .await?;
     Ok(name.as_deref().and_then(Tier::parse).unwrap_or(Tier::Free))
 }
+
+/// The tier `user_id` has at `at` (`cryptolens_account_tier_at`): gated
+/// paths pass the application clock, so an injected clock decides lapses.
+pub async fn account_tier_at(
+    pool: &PgPool,
+    user_id: Uuid,
+    at: time::OffsetDateTime,
+) -> Result<Tier, sqlx::Error> {
+    let name: Option<String> = sqlx::query_scalar("SELECT cryptolens_account_tier_at($1, $2)")
+        .bind(user_id)
+        .bind(at)
+        .fetch_one(pool)
+        .await?;
+    Ok(name.as_deref().and_then(Tier::parse).unwrap_or(Tier::Free))
+}

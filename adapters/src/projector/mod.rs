@@ -55,6 +55,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(read_models::notifications::NotificationSettingsProjection),
         Arc::new(read_models::broadcasts::BroadcastsProjection),
     ];
+    all.extend(read_models::billing_projections());
     all.extend(read_models::market::projections());
     all
 }

@@ -6,3 +6,9 @@ pub mod api_keys;
 pub mod broadcasts;
 pub mod market;
 pub mod notifications;
+pub mod subscriptions;
+
+/// The billing projections (subscriptions, payments, revenue).
+pub fn billing_projections() -> Vec<std::sync::Arc<dyn crate::projector::Projection>> {
+    vec![std::sync::Arc::new(subscriptions::SubscriptionsProjection)]
+}
