@@ -8,7 +8,10 @@ use adapters::notify::config::NotifyConfig;
 use adapters::notify::message::PushMessage;
 use adapters::notify::publisher::{Attempts, Outgoing, Publisher, Route};
 use adapters::notify::topology;
+use domain::market::tracker::{ClosedBy, Outcome, PatternKey, SignalLevels};
+use domain::market::{Direction, PatternType, Symbol, Timeframe};
 use domain::notification::{Priority, Push, PushKind};
+use domain::signal::{SignalEvent, SignalFacts};
 use lapin::options::{BasicAckOptions, BasicGetOptions};
 use lapin::types::AMQPValue;
 use lapin::{Connection, ConnectionProperties};
@@ -354,17 +357,19 @@ pub async fn insert_users(pool: &sqlx::PgPool, users: &[(Uuid, UserFixture)]) {
     .unwrap();
 }
 
-/// A signal as the market work records it (`SignalGenerated` on aggregate
-/// `signal`/`signal_id`).
+/// A signal as the market work records it: a real
+/// `domain::signal::SignalEvent::SignalGenerated` on aggregate
+/// `signal`/`signal_id`, serialised as the event store does.
 #[derive(Debug, Clone)]
 pub struct SignalFixture {
     pub signal_id: String,
     pub symbol: &'static str,
     pub long: bool,
-    pub pattern: &'static str,
-    pub timeframe: &'static str,
+    pub pattern: PatternType,
+    pub timeframe: Timeframe,
     pub confluence: usize,
-    pub aligned: Vec<&'static str>,
+    pub aligned: Vec<Timeframe>,
+    /// Entry, stop loss, TP1, TP2, TP3.
     pub levels: [f64; 5],
 }
 
@@ -374,28 +379,74 @@ impl SignalFixture {
             signal_id: Uuid::now_v7().to_string(),
             symbol: "BTC/USDT",
             long: true,
-            pattern: "imbalance",
-            timeframe: "4h",
+            pattern: PatternType::Imbalance,
+            timeframe: Timeframe::H4,
             confluence: 4,
-            aligned: vec!["15m", "1h", "4h", "1d"],
+            aligned: vec![Timeframe::M15, Timeframe::H1, Timeframe::H4, Timeframe::D1],
             levels: [40000.0, 39000.0, 41000.0, 42000.0, 43500.0],
         }
     }
 
+    fn facts(&self) -> SignalFacts {
+        SignalFacts {
+            symbol: Symbol::parse(self.symbol).unwrap(),
+            direction: if self.long {
+                Direction::Bullish
+            } else {
+                Direction::Bearish
+            },
+            created_at: 1_795_860_000_000,
+        }
+    }
+
+    pub fn generated(&self) -> SignalEvent {
+        let facts = self.facts();
+        let [
+            entry,
+            stop_loss,
+            take_profit_1,
+            take_profit_2,
+            take_profit_3,
+        ] = self.levels;
+        SignalEvent::SignalGenerated {
+            pattern_id: Uuid::now_v7(),
+            pattern: PatternKey {
+                timeframe: self.timeframe,
+                pattern_type: self.pattern,
+                direction: facts.direction,
+                detected_ts: 1_795_850_000_000,
+            },
+            facts,
+            zone_low: 39500.0,
+            zone_high: 40100.0,
+            timeframes_aligned: self.aligned.clone(),
+            confluence: self.confluence,
+            levels: SignalLevels {
+                atr: 350.0,
+                entry,
+                stop_loss,
+                take_profit_1,
+                take_profit_2,
+                take_profit_3,
+                risk: (entry - stop_loss).abs(),
+                risk_reward: 1.5,
+            },
+            valid_until: 1_795_900_000_000,
+        }
+    }
+
+    /// Its end: stopped out.
+    pub fn resolved(&self) -> SignalEvent {
+        SignalEvent::SignalResolved {
+            facts: self.facts(),
+            outcome: Outcome::Stopped,
+            closed_by: ClosedBy::Stop,
+            at: 1_795_870_000_000,
+        }
+    }
+
     pub fn payload(&self) -> serde_json::Value {
-        let direction = if self.long { "bullish" } else { "bearish" };
-        let [entry, stop, tp1, tp2, tp3] = self.levels;
-        serde_json::json!({"SignalGenerated": {
-            "symbol": self.symbol, "direction": direction, "created_at": 1_795_860_000_000_i64,
-            "pattern_id": Uuid::now_v7(),
-            "pattern": {"timeframe": self.timeframe, "pattern_type": self.pattern,
-                        "direction": direction, "detected_ts": 1_795_850_000_000_i64},
-            "zone_low": 39500.0, "zone_high": 40100.0,
-            "timeframes_aligned": self.aligned, "confluence": self.confluence,
-            "levels": {"atr": 350.0, "entry": entry, "stop_loss": stop, "take_profit_1": tp1,
-                       "take_profit_2": tp2, "take_profit_3": tp3, "risk": (entry - stop).abs(),
-                       "risk_reward": 1.5},
-            "valid_until": 1_795_900_000_000_i64}})
+        serde_json::to_value(self.generated()).unwrap()
     }
 }
 
@@ -423,12 +474,18 @@ pub async fn append_event(
 }
 
 pub async fn append_signal(pool: &sqlx::PgPool, signal: &SignalFixture) -> i64 {
+    append_signal_event(pool, &signal.signal_id, &signal.generated()).await
+}
+
+/// Appends one of the signal aggregate's events; returns its global position.
+pub async fn append_signal_event(pool: &sqlx::PgPool, signal_id: &str, event: &SignalEvent) -> i64 {
+    use cqrs_es::DomainEvent;
     append_event(
         pool,
         "signal",
-        &signal.signal_id,
-        "SignalGenerated",
-        signal.payload(),
+        signal_id,
+        &event.event_type(),
+        serde_json::to_value(event).unwrap(),
     )
     .await
 }

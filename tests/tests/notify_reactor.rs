@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use adapters::notify::consumer::{FaultAction, FaultHook, Stage};
 use adapters::projector::batch::BeforeCommit;
+use domain::market::{PatternType, Timeframe};
 use sqlx::PgPool;
 use tests::eventually;
 use tests::notify::{
-    Broker, PATIENCE, RunningConsumer, RunningNotifier, SignalFixture, UserFixture, append_event,
-    append_signal, insert_users, notifier_position, notify_config, topic_of,
+    Broker, PATIENCE, RunningConsumer, RunningNotifier, SignalFixture, UserFixture, append_signal,
+    append_signal_event, insert_users, notifier_position, notify_config, topic_of,
 };
 use tests::ntfy_fake::NtfyFake;
 use uuid::Uuid;
@@ -64,8 +65,14 @@ async fn a_long_and_a_short_signal_are_pushed_exactly_as_specified(pool: PgPool)
         signal_id: Uuid::now_v7().to_string(),
         long: false,
         confluence: 5,
-        aligned: vec!["5m", "15m", "30m", "1h", "4h"],
-        timeframe: "1h",
+        aligned: vec![
+            Timeframe::M5,
+            Timeframe::M15,
+            Timeframe::M30,
+            Timeframe::H1,
+            Timeframe::H4,
+        ],
+        timeframe: Timeframe::H1,
         levels: [40000.0, 40800.0, 39000.0, 38000.0, 36500.0],
         ..SignalFixture::long_btc_fvg()
     };
@@ -243,7 +250,7 @@ async fn only_eligible_users_are_pushed_and_quiet_hours_hold_the_push(pool: PgPo
         &pool,
         &SignalFixture {
             signal_id: Uuid::now_v7().to_string(),
-            pattern: "order_block",
+            pattern: PatternType::OrderBlock,
             ..signal.clone()
         },
     )
@@ -353,14 +360,7 @@ async fn a_hold_for_a_resolved_signal_is_dropped_and_the_free_tier_waits(pool: P
     );
     assert_eq!(ntfy.accepted()[0].topic(), topic_of(awake));
 
-    let resolved = append_event(
-        &pool,
-        "signal",
-        &signal.signal_id,
-        "SignalResolved",
-        serde_json::json!({"SignalResolved": {}}),
-    )
-    .await;
+    let resolved = append_signal_event(&pool, &signal.signal_id, &signal.resolved()).await;
     eventually(PATIENCE, "the resolution seen", || async {
         (notifier_position(&pool).await >= resolved).then_some(())
     })

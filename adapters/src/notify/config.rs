@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use domain::billing::Tier;
+
 use crate::config::{ConfigError, parse};
 
 /// The routing key of the work queue inside the work exchange.
@@ -26,7 +28,10 @@ pub struct NotifyConfig {
     pub prefetch: u16,
     /// How long a claimed message is reserved for the consumer holding it.
     pub lease: Duration,
-    /// The free tier's delivery delay (PRODUCT §1: 10 minutes).
+    /// The TTL of the delay queue that signal pushes of a tier with a
+    /// notification delay go through: the free tier's delay from
+    /// `Tier::policy()` (10 minutes), unless overridden (tests, demos; 0
+    /// sends them straight away).
     pub free_delay: Duration,
     /// Whether `serve` runs the notification tasks (consumer, notifier,
     /// scheduler); the worker command always runs its consumer.
@@ -108,7 +113,11 @@ impl NotifyConfig {
                 "unacknowledged messages per consumer, 1 to 65535",
             )?,
             lease: ms("CRYPTOLENS_NOTIFY__LEASE_MS", 30_000)?,
-            free_delay: ms("CRYPTOLENS_NOTIFY__FREE_DELAY_MS", 600_000)?,
+            free_delay: ms(
+                "CRYPTOLENS_NOTIFY__FREE_DELAY_MS",
+                u64::try_from(Tier::Free.policy().notification_delay().as_millis())
+                    .unwrap_or(u64::MAX),
+            )?,
             run_in_serve: parse(
                 lookup,
                 "CRYPTOLENS_NOTIFY__RUN_IN_SERVE",

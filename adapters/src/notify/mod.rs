@@ -15,7 +15,6 @@ pub mod message;
 pub mod notifier;
 pub mod ntfy;
 pub mod publisher;
-pub mod signal_event;
 pub mod topology;
 
 use sqlx::PgPool;

@@ -9,8 +9,12 @@
 //! failure before the commit republishes the batch with the same message
 //! ids (`{global position}/{user id}`), which the consumer's inbox drops.
 //!
-//! Policies:
-//! * Free tier: through the delay queue (10 minutes).
+//! Policies (tier rules from `domain::billing::Tier::policy`, PRODUCT §1):
+//! * Who: the tier's symbols and pattern types, and its notifications at all.
+//! * Daily cap: the tier's `notifications_per_day` (free 1, pro 20,
+//!   premium unlimited).
+//! * Delay: a tier with a notification delay (free: 10 minutes) goes
+//!   through the delay queue.
 //! * Quiet hours: evaluated at the moment the push would go out (after the
 //!   free-tier delay); a push that would land in them is held in
 //!   `notification_holds` until they end, then published, unless its
@@ -26,10 +30,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use domain::billing::Tier;
 use domain::notification::{
     Audience, BroadcastContent, BroadcastEvent, Priority, Push, PushKind, QuietHours,
-    SettingsEvent, SignalAlert, Tier, TimeZoneName, quiet_until,
+    SettingsEvent, SignalAlert, TimeZoneName, quiet_until,
 };
+use domain::signal::SignalEvent;
 use lapin::{Connection, ConnectionProperties};
 use projections::RecordedEvent;
 use sqlx::{PgConnection, Row};
@@ -40,7 +46,6 @@ use uuid::Uuid;
 use super::config::NotifyConfig;
 use super::message::PushMessage;
 use super::publisher::{Attempts, Outgoing, Publisher, Route};
-use super::signal_event::{self, SIGNAL_GENERATED, SIGNAL_RESOLVED};
 use super::topology;
 use crate::projector::Projection;
 
@@ -111,6 +116,14 @@ impl SignalNotifier {
     }
 }
 
+/// The alert of a recorded `SignalGenerated`, decoded as the signal
+/// aggregate's own event type.
+fn signal_alert(event: &RecordedEvent) -> anyhow::Result<SignalAlert> {
+    let decoded: SignalEvent = event.decode()?;
+    SignalAlert::from_event(&event.aggregate_id, &decoded)
+        .ok_or_else(|| anyhow::anyhow!("event {} is not a SignalGenerated", event.global_position))
+}
+
 /// One recipient row of the read models.
 struct Candidate {
     user_id: Uuid,
@@ -124,7 +137,7 @@ struct Candidate {
 
 const CANDIDATES: &str = "
 SELECT s.user_id, s.topic, s.priority, s.quiet_start, s.quiet_end, s.time_zone,
-       cryptolens_notification_tier(s.user_id) AS tier,
+       cryptolens_account_tier(s.user_id) AS tier,
        COALESCE(c.reserved, 0)::bigint AS used_today
   FROM notification_settings_view s
   JOIN accounts_view a ON a.account_id = s.user_id
@@ -193,14 +206,17 @@ impl SignalNotifier {
     ) -> Vec<Planned> {
         candidates
             .into_iter()
-            .filter(|c| c.tier.allows(&alert.symbol, alert.pattern))
+            .filter(|c| alert.reaches(c.tier))
             .filter(|c| {
                 c.tier
-                    .daily_cap()
+                    .policy()
+                    .notification_cap()
                     .is_none_or(|cap| c.used_today < i64::from(cap))
             })
             .map(|c| {
-                let delayed = c.tier.is_delayed() && !self.config.free_delay.is_zero();
+                let policy = c.tier.policy();
+                let delayed =
+                    !policy.notification_delay().is_zero() && !self.config.free_delay.is_zero();
                 let due = if delayed {
                     now + self.config.free_delay
                 } else {
@@ -217,7 +233,7 @@ impl SignalNotifier {
                         kind: PushKind::Signal,
                         broadcast_id: None,
                         topic: c.topic,
-                        daily_cap: c.tier.daily_cap(),
+                        daily_cap: policy.notification_cap(),
                         push: alert.push(c.priority, &self.config.public_url),
                     },
                     route: if delayed { Route::Delay } else { Route::Work },
@@ -266,8 +282,8 @@ impl Projection for SignalNotifier {
 
     fn event_types(&self) -> &'static [&'static str] {
         &[
-            SIGNAL_GENERATED,
-            SIGNAL_RESOLVED,
+            SignalEvent::GENERATED,
+            SignalEvent::RESOLVED,
             SettingsEvent::TEST_PUSH_REQUESTED,
             BroadcastEvent::SENT,
         ]
@@ -288,12 +304,12 @@ impl Projection for SignalNotifier {
         let mut resolved = Vec::new();
         for event in events {
             match event.event_type.as_str() {
-                SIGNAL_GENERATED => {
-                    let alert = signal_event::alert(event)?;
+                SignalEvent::GENERATED => {
+                    let alert = signal_alert(event)?;
                     let found = candidates(conn, &alert).await?;
                     planned.extend(self.plan_signal(event, &alert, found, now));
                 }
-                SIGNAL_RESOLVED => resolved.push(event.aggregate_id.clone()),
+                SignalEvent::RESOLVED => resolved.push(event.aggregate_id.clone()),
                 SettingsEvent::TEST_PUSH_REQUESTED => planned.push(self.plan_test_push(event)?),
                 BroadcastEvent::SENT => {
                     let messages = broadcast_messages(conn, event).await?;
@@ -379,17 +395,17 @@ async fn broadcast_messages(
         }
         Audience::All => (false, None),
         Audience::Verified => (true, None),
-        Audience::Tier { tier } => (false, Some(serde_json::to_value(tier)?)),
+        Audience::Tier { tier } => (false, Some(tier.as_str())),
     };
     let rows: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT s.user_id, s.topic FROM notification_settings_view s
            JOIN accounts_view a ON a.account_id = s.user_id
           WHERE s.topic IS NOT NULL AND s.enabled AND a.active
             AND (NOT $1 OR a.verified)
-            AND ($2::text IS NULL OR cryptolens_notification_tier(s.user_id) = $2)",
+            AND ($2::text IS NULL OR cryptolens_account_tier(s.user_id) = $2)",
     )
     .bind(verified_only)
-    .bind(tier.and_then(|t| t.as_str().map(str::to_owned)))
+    .bind(tier)
     .fetch_all(&mut *conn)
     .await
     .context("finding a broadcast's audience")?;

@@ -8,4 +8,4 @@ pub mod subscription;
 pub mod tier;
 
 pub use plan::{BillingCycle, Plan, PlanChoice};
-pub use tier::{Access, SymbolAccess, Tier, TierPolicy};
+pub use tier::{Access, DEFAULT_PRO_SYMBOLS, FREE_SYMBOL, SymbolAccess, Tier, TierPolicy};

@@ -155,12 +155,22 @@ impl Tier {
 
 impl TierPolicy {
     /// Whether `symbol` is visible, given the current pro list.
-    pub fn allows_symbol(&self, symbol: &str, pro_list: &[String]) -> bool {
+    pub fn allows_symbol<S: AsRef<str>>(&self, symbol: &str, pro_list: &[S]) -> bool {
         match self.symbols {
             SymbolAccess::BitcoinOnly => symbol == FREE_SYMBOL,
-            SymbolAccess::ProList => pro_list.iter().any(|s| s == symbol),
+            SymbolAccess::ProList => pro_list.iter().any(|s| s.as_ref() == symbol),
             SymbolAccess::AllActive => true,
         }
+    }
+
+    /// Signal pushes per UTC day (`None`: no limit; `Some(0)`: none).
+    pub fn notification_cap(&self) -> Option<u32> {
+        self.notifications_per_day.cap()
+    }
+
+    /// How long the tier's signal pushes wait before they go out.
+    pub fn notification_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.notification_delay_minutes) * 60)
     }
 
     pub fn allows_pattern(&self, pattern: PatternType) -> bool {

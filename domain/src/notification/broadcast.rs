@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::push::Priority;
-use super::signal::Tier;
 use crate::FIRST_EVENT_VERSION;
 use crate::account::FieldError;
+use crate::billing::Tier;
 
 /// What a broadcast (or template) says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

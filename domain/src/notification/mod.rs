@@ -28,4 +28,4 @@ pub use push::{Priority, Push, PushKind};
 pub use settings::{
     MAX_MUTES, NotificationSettings, SettingsCommand, SettingsError, SettingsEvent,
 };
-pub use signal::{PRO_SYMBOLS, SignalAlert, TIMEFRAMES, Tier, pattern_abbreviation};
+pub use signal::{SignalAlert, TIMEFRAMES, pattern_abbreviation};

@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::push::{Priority, Push};
+use crate::billing::{DEFAULT_PRO_SYMBOLS, Tier};
 use crate::market::{Direction, PatternType, Timeframe};
+use crate::signal::SignalEvent;
 
 /// Every timeframe CryptoLens tracks: confluence is out of this many.
 pub const TIMEFRAMES: usize = 7;
@@ -50,6 +52,50 @@ fn signed_percent(from: f64, to: f64) -> String {
 }
 
 impl SignalAlert {
+    /// The alert of a recorded `SignalGenerated` (the signal aggregate's own
+    /// event type, so the two cannot drift); `None` for the other events.
+    pub fn from_event(signal_id: &str, event: &SignalEvent) -> Option<Self> {
+        let SignalEvent::SignalGenerated {
+            facts,
+            pattern,
+            timeframes_aligned,
+            confluence,
+            levels,
+            ..
+        } = event
+        else {
+            return None;
+        };
+        Some(Self {
+            signal_id: signal_id.to_owned(),
+            symbol: facts.symbol.as_str().to_owned(),
+            direction: facts.direction,
+            pattern: pattern.pattern_type,
+            timeframe: pattern.timeframe,
+            entry: levels.entry,
+            stop_loss: levels.stop_loss,
+            take_profits: [
+                levels.take_profit_1,
+                levels.take_profit_2,
+                levels.take_profit_3,
+            ],
+            risk_reward: levels.risk_reward,
+            confluence: *confluence,
+            aligned: timeframes_aligned.clone(),
+            created_at_ms: facts.created_at,
+        })
+    }
+
+    /// Whether a user on `tier` is pushed this signal at all: the tier's
+    /// notifications, symbols and pattern types ([`Tier::policy`], PRODUCT
+    /// §1; the pro list is the default one until admins can change it).
+    pub fn reaches(&self, tier: Tier) -> bool {
+        let policy = tier.policy();
+        policy.notifications_per_day.is_allowed()
+            && policy.allows_symbol(&self.symbol, &DEFAULT_PRO_SYMBOLS)
+            && policy.allows_pattern(self.pattern)
+    }
+
     pub fn is_long(&self) -> bool {
         self.direction == Direction::Bullish
     }
@@ -114,51 +160,6 @@ impl SignalAlert {
                 public_url.trim_end_matches('/'),
                 self.signal_id
             )),
-        }
-    }
-}
-
-/// A user's plan as far as notifications care (PRODUCT §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    Free,
-    Pro,
-    Premium,
-}
-
-/// The symbols a Pro plan sees by default (admin-configurable later).
-pub const PRO_SYMBOLS: &[&str] = &["BTC/USDT", "ETH/USDT", "XRP/USDT", "BNB/USDT", "SOL/USDT"];
-
-impl Tier {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "free" => Some(Self::Free),
-            "pro" => Some(Self::Pro),
-            "premium" => Some(Self::Premium),
-            _ => None,
-        }
-    }
-
-    /// Signal pushes per UTC day (`None`: unlimited).
-    pub fn daily_cap(self) -> Option<u32> {
-        match self {
-            Self::Free => Some(1),
-            Self::Pro => Some(20),
-            Self::Premium => None,
-        }
-    }
-
-    /// Whether the plan delays pushes (free: 10 minutes, configurable).
-    pub fn is_delayed(self) -> bool {
-        self == Self::Free
-    }
-
-    pub fn allows(self, symbol: &str, pattern: PatternType) -> bool {
-        match self {
-            Self::Free => symbol == "BTC/USDT" && pattern == PatternType::Imbalance,
-            Self::Pro => PRO_SYMBOLS.contains(&symbol),
-            Self::Premium => true,
         }
     }
 }

@@ -288,17 +288,77 @@ mod signal {
     }
 
     #[test]
-    fn tiers_allow_symbols_patterns_caps_and_delays() {
-        assert!(Tier::Free.allows("BTC/USDT", PatternType::Imbalance));
-        assert!(!Tier::Free.allows("BTC/USDT", PatternType::OrderBlock));
-        assert!(!Tier::Free.allows("ETH/USDT", PatternType::Imbalance));
-        assert!(Tier::Pro.allows("SOL/USDT", PatternType::LiquiditySweep));
-        assert!(!Tier::Pro.allows("DOGE/USDT", PatternType::Imbalance));
-        assert!(Tier::Premium.allows("DOGE/USDT", PatternType::OrderBlock));
-        assert_eq!(Tier::Free.daily_cap(), Some(1));
-        assert_eq!(Tier::Pro.daily_cap(), Some(20));
-        assert_eq!(Tier::Premium.daily_cap(), None);
-        assert!(Tier::Free.is_delayed() && !Tier::Pro.is_delayed());
+    fn the_alert_is_read_from_the_signal_aggregates_own_event() {
+        use crate::market::Symbol;
+        use crate::market::tracker::{PatternKey, SignalLevels};
+        use crate::signal::{SignalEvent, SignalFacts};
+        let generated = SignalEvent::SignalGenerated {
+            facts: SignalFacts {
+                symbol: Symbol::parse("BTC/USDT").unwrap(),
+                direction: Direction::Bullish,
+                created_at: 1_795_860_000_000,
+            },
+            pattern_id: uuid::Uuid::from_u128(9),
+            pattern: PatternKey {
+                timeframe: Timeframe::H4,
+                pattern_type: PatternType::Imbalance,
+                direction: Direction::Bullish,
+                detected_ts: 1_795_850_000_000,
+            },
+            zone_low: 39500.0,
+            zone_high: 40100.0,
+            timeframes_aligned: vec![Timeframe::M15, Timeframe::H1, Timeframe::H4, Timeframe::D1],
+            confluence: 4,
+            levels: SignalLevels {
+                atr: 350.0,
+                entry: 40000.0,
+                stop_loss: 39000.0,
+                take_profit_1: 41000.0,
+                take_profit_2: 42000.0,
+                take_profit_3: 43500.0,
+                risk: 1000.0,
+                risk_reward: 1.5,
+            },
+            valid_until: 1_795_900_000_000,
+        };
+        // Through the stored JSON, as the notifier reads it.
+        let stored: SignalEvent =
+            serde_json::from_value(serde_json::to_value(&generated).unwrap()).unwrap();
+        assert_eq!(
+            SignalAlert::from_event("sig-1", &stored),
+            Some(alert(Direction::Bullish))
+        );
+        let resolved = SignalEvent::SignalEntered {
+            facts: stored.facts().clone(),
+            at: 1,
+        };
+        assert_eq!(SignalAlert::from_event("sig-1", &resolved), None);
+    }
+
+    #[test]
+    fn who_a_signal_reaches_follows_the_tier_table() {
+        use crate::billing::Tier;
+        let on = |symbol: &str, pattern| SignalAlert {
+            symbol: symbol.into(),
+            pattern,
+            ..alert(Direction::Bullish)
+        };
+        assert!(on("BTC/USDT", PatternType::Imbalance).reaches(Tier::Free));
+        assert!(!on("BTC/USDT", PatternType::OrderBlock).reaches(Tier::Free));
+        assert!(!on("ETH/USDT", PatternType::Imbalance).reaches(Tier::Free));
+        assert!(on("SOL/USDT", PatternType::LiquiditySweep).reaches(Tier::Pro));
+        assert!(!on("DOGE/USDT", PatternType::Imbalance).reaches(Tier::Pro));
+        assert!(on("DOGE/USDT", PatternType::OrderBlock).reaches(Tier::Premium));
+        let cap = |tier: Tier| tier.policy().notification_cap();
+        assert_eq!(
+            (cap(Tier::Free), cap(Tier::Pro), cap(Tier::Premium)),
+            (Some(1), Some(20), None)
+        );
+        let delay = |tier: Tier| tier.policy().notification_delay().as_secs();
+        assert_eq!(
+            (delay(Tier::Free), delay(Tier::Pro), delay(Tier::Premium)),
+            (600, 0, 0)
+        );
     }
 }
 
