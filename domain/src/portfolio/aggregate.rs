@@ -55,6 +55,34 @@ pub struct Portfolio {
     journal_ids: BTreeSet<Uuid>,
 }
 
+/// The trimmed name and upper-case currency of a new portfolio, or every
+/// refused field (the use case asks before it takes a portfolio slot).
+pub fn check_new_portfolio(
+    name: &str,
+    currency: &str,
+    initial_balance: Decimal,
+    description: &str,
+) -> Result<(String, String), PortfolioError> {
+    let name = name.trim().to_owned();
+    let currency = currency.trim().to_ascii_uppercase();
+    let mut errors = Vec::new();
+    check_text(&mut errors, "name", &name, NAME_MAX_CHARS, false);
+    check_currency(&mut errors, &currency);
+    check_money(&mut errors, "initial_balance", initial_balance, false);
+    check_text(
+        &mut errors,
+        "description",
+        description,
+        DESCRIPTION_MAX_CHARS,
+        true,
+    );
+    if errors.is_empty() {
+        Ok((name, currency))
+    } else {
+        Err(PortfolioError::Invalid(errors))
+    }
+}
+
 impl Portfolio {
     pub fn owner(&self) -> Option<Uuid> {
         self.owner
@@ -194,22 +222,8 @@ impl Portfolio {
                 if self.owner.is_some() {
                     return Err(PortfolioError::AlreadyExists);
                 }
-                let name = name.trim().to_owned();
-                let currency = currency.trim().to_ascii_uppercase();
-                let mut errors = Vec::new();
-                check_text(&mut errors, "name", &name, NAME_MAX_CHARS, false);
-                check_currency(&mut errors, &currency);
-                check_money(&mut errors, "initial_balance", initial_balance, false);
-                check_text(
-                    &mut errors,
-                    "description",
-                    &description,
-                    DESCRIPTION_MAX_CHARS,
-                    true,
-                );
-                if !errors.is_empty() {
-                    return Err(PortfolioError::Invalid(errors));
-                }
+                let (name, currency) =
+                    check_new_portfolio(&name, &currency, initial_balance, &description)?;
                 PortfolioEvent::PortfolioCreated {
                     portfolio_id,
                     owner,

@@ -24,7 +24,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{JournalEntryState, Portfolio, TradeState};
+pub use aggregate::{JournalEntryState, Portfolio, TradeState, check_new_portfolio};
 pub use command::{PortfolioCommand, Sizing};
 pub use error::PortfolioError;
 pub use event::PortfolioEvent;

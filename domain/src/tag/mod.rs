@@ -111,7 +111,8 @@ fn invalid(field: &'static str, message: &str) -> TagError {
     }])
 }
 
-fn check_colour(colour: &str) -> Result<String, TagError> {
+/// `#rrggbb`, lower-cased.
+pub fn check_colour(colour: &str) -> Result<String, TagError> {
     let ok = colour.len() == 7
         && colour.starts_with('#')
         && colour.chars().skip(1).all(|c| c.is_ascii_hexdigit());
