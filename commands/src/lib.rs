@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod password;
 pub mod payments;
 pub mod personal_data;
+pub mod portfolios;
 pub mod ports;
 pub mod sealing;
 pub mod store;

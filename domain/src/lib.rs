@@ -7,6 +7,7 @@
 //! command. `type Services = ()` on every aggregate.
 
 pub mod account;
+pub mod allowance;
 pub mod api_key;
 pub mod billing;
 pub mod claim;
@@ -14,8 +15,10 @@ pub mod job;
 pub mod market;
 pub mod notification;
 pub mod pattern;
+pub mod portfolio;
 pub mod signal;
 pub mod symbol;
+pub mod tag;
 
 /// The `event_version` every event type starts with. A breaking payload change
 /// bumps it and ships an upcaster; stored events are never edited.

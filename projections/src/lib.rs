@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod billing;
 pub mod market;
 pub mod notifications;
+pub mod portfolios;
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -36,6 +37,8 @@ pub enum ProjectionError {
     },
     #[error("event {position} has an aggregate id that is not a UUID: {aggregate_id}")]
     BadAggregateId { position: i64, aggregate_id: String },
+    #[error("event {position} refers to a {what} the read model does not have")]
+    MissingRow { position: i64, what: &'static str },
 }
 
 impl RecordedEvent {
